@@ -1,0 +1,287 @@
+"""iVvy API 1.0, ``batch`` namespace: ``POST /api/1.0/batch?action=...``.
+
+Wire facts come from the iVvy docs and SDKs (see README, "iVvy"). Where iVvy documents no code
+(HTTP status per specific code, malformed JSON, wrong method), the choices are mockbatch's and
+listed in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..engine import Batch, ItemSpec, ItemState
+from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
+from ..scenarios import Outcome
+from ..specs import violations as schema_violations
+from . import NO_BODY, Call, Reply
+
+if TYPE_CHECKING:
+    from ..mock import Mock
+    from ..scenarios import Scenario
+    from ..specs import Spec
+
+ACTIONS = ("run", "progress", "results", "restart", "repost")
+RESULTS_KEPT = timedelta(days=2)
+ASYNC_ID = re.compile(r"^[0-9a-f]{32}$")
+BUILTIN_OUTCOME = Outcome(response={"success": True})
+
+# specificCode -> (HTTP status = errorCode, message)
+CODES: dict[int, tuple[int, str]] = {
+    23000: (500, "Internal Server Error"),
+    23016: (400, "does not validate"),
+    23017: (400, "is required"),
+    24091: (500, "The information was not saved"),
+    24092: (400, "Incorrect Job Format"),
+    24093: (400, "Empty job parameter found"),
+    24105: (404, "Could not find batch"),
+    24114: (400, "Batch job not completed"),
+    24115: (404, "Could not find batch"),
+    24448: (400, "The maximum number of jobs can be put on a single request is 200"),
+}
+
+
+class IvvyError(ApiError):
+    """An iVvy error with its ``specificCode``."""
+
+    def __init__(
+        self, code: int, *, param: str = "", more: list[str] | None = None, status: int = 0
+    ) -> None:
+        default_status, text = CODES[code]
+        message = f"'{param}' {text}" if param else text
+        super().__init__(status or default_status, message, details={"specificCode": code})
+        self.additional = more or []
+
+
+class IvvyAdapter:
+    """Serves the five batch actions from the engine's state."""
+
+    name: ClassVar[str] = "ivvy"
+    spec_file: ClassVar[str] = "ivvy.yaml"
+
+    def __init__(self, mock: Mock, spec: Spec) -> None:
+        self.mock = mock
+        self.spec = spec
+        self._run_schema = spec.component("RunRequest")
+        self._async_schema = spec.component("AsyncRequest")
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def handle(self, call: Call) -> Reply:
+        action = call.arg("action")
+        if action is None:
+            raise IvvyError(23017, param="action")
+        if action not in ACTIONS:
+            raise IvvyError(
+                23016, param="action", more=[f"Value must be one of: {', '.join(ACTIONS)}"]
+            )
+        for v in call.violations:
+            if v.location == "header":
+                raise IvvyError(
+                    23016, param="Content-Type", more=["Valid request types: application/json"]
+                )
+            if v.keyword == "json":
+                raise IvvyError(23016, param="body", more=[v.message])
+        if call.json is NO_BODY or not isinstance(call.json, dict):
+            raise IvvyError(23016, param="body", more=["The body must be a JSON object"])
+        # The spec's body is any action's body; the action decides which one applies.
+        call.violations[:] = [v for v in call.violations if v.location != "body"]
+        if action == "run":
+            return self._run(call)
+        batch_id = self._async_id(call)
+        if action == "progress":
+            return self._progress(batch_id)
+        if action == "results":
+            return self._results(batch_id)
+        if action == "restart":
+            return self._restart(batch_id)
+        return self._repost(batch_id)
+
+    def _run(self, call: Call) -> Reply:
+        violations = _check(self._run_schema, call.json)
+        if violations:
+            call.violations.extend(violations)
+            raise _run_error(violations)
+        jobs: list[dict[str, Any]] = call.json["jobs"]
+        items = [self._item(job, i) for i, job in enumerate(jobs)]
+        batch_id = self.mock.engine.ids.next("ivvy.batch")[:32]
+        meta = {"callbackUrl": call.json.get("callbackUrl"), "reposts": 0}
+        self.mock.engine.create(self.name, batch_id, items, meta)
+        return Reply(200, {"asyncId": batch_id})
+
+    def _item(self, job: dict[str, Any], index: int) -> ItemSpec:
+        job_input = {
+            "namespace": job["namespace"],
+            "action": job["action"],
+            "params": job["params"],
+        }
+        outcome = self.mock.outcome_for(self.name, job_input) or BUILTIN_OUTCOME
+        return outcome.make(job_input, index, seed=self.mock.engine.ids.seed)
+
+    def _async_id(self, call: Call) -> str:
+        violations = _check(self._async_schema, call.json)
+        if violations:
+            call.violations.extend(violations)
+            if any(v.keyword == "required" for v in violations):
+                raise IvvyError(23017, param="async")
+            raise IvvyError(23016, param="async", more=[v.message for v in violations])
+        batch_id: str = call.json["async"]
+        return batch_id
+
+    def _progress(self, batch_id: str) -> Reply:
+        batch = self.mock.engine.poll(self.name, batch_id)
+        if batch is None:
+            raise IvvyError(24105)
+        return Reply(200, {"progress": progress(batch, self.mock.engine.now())})
+
+    def _results(self, batch_id: str) -> Reply:
+        batch = self.mock.engine.poll(self.name, batch_id)
+        if batch is None:
+            raise IvvyError(24115)
+        now = self.mock.engine.now()
+        done = batch.completed_at(now)
+        if done is None:
+            raise IvvyError(24114)
+        if now - done >= RESULTS_KEPT:
+            raise IvvyError(24115, more=["Results are kept for 2 days after a batch completes"])
+        return Reply(200, results_body(batch))
+
+    def _restart(self, batch_id: str) -> Reply:
+        batch = self._find(batch_id)
+        if batch.paused:
+            now = self.mock.engine.now()
+            batch.paused = False
+            batch.resumed = (now, batch.polls)
+        return Reply(200, {"restarted": True})
+
+    def _repost(self, batch_id: str) -> Reply:
+        batch = self._find(batch_id)
+        batch.meta["reposts"] = batch.meta.get("reposts", 0) + 1
+        return Reply(200, {"reposted": True})
+
+    def _find(self, batch_id: str) -> Batch:
+        batch = self.mock.engine.get(self.name, batch_id)
+        if batch is None:
+            raise IvvyError(24105)
+        return batch
+
+    # -- errors and scenarios ---------------------------------------------------------------
+
+    def error(self, error: ApiError) -> Reply:
+        headers: dict[str, str] = {}
+        if isinstance(error, IvvyError):
+            code = int(error.details["specificCode"])
+            more = error.additional
+        elif isinstance(error, MethodNotAllowed):
+            error = IvvyError(
+                23016, param="method", more=["Every iVvy API call is a POST"], status=405
+            )
+            code, more = 23016, error.additional
+            headers["allow"] = "POST"
+        elif isinstance(error, NotFound):
+            error = IvvyError(
+                23016,
+                param="namespace",
+                more=["mockbatch serves the batch namespace: POST /api/1.0/batch"],
+                status=404,
+            )
+            code, more = 23016, error.additional
+        elif error.status == 413:
+            code, more = 23016, [error.message]
+            error = IvvyError(23016, param="body", more=more, status=413)
+        else:
+            code, more = 23000, []
+            error = IvvyError(23000)
+        body: dict[str, Any] = {
+            "errorCode": error.status,
+            "message": error.message,
+            "specificCode": code,
+        }
+        if more:
+            body["additionalMessages"] = more
+        return Reply(error.status, body, headers)
+
+    @classmethod
+    def check_scenario(cls, scenario: Scenario) -> list[Problem]:
+        problems = []
+        for i, batch in enumerate(scenario.batches):
+            if not ASYNC_ID.match(batch.id):
+                problems.append(
+                    scenario.problem(
+                        ["batches", i, "id"],
+                        f"{batch.id!r} is not an iVvy asyncId",
+                        "32 lowercase hex digits, e.g. e35e06ee592d17a42dc9e6252a058617",
+                    )
+                )
+        for i, rule in enumerate(scenario.rules):
+            unknown = sorted(
+                set(k.split(".")[0] for k in rule.match) - {"namespace", "action", "params"}
+            )
+            if unknown:
+                problems.append(
+                    scenario.problem(
+                        ["rules", i, "match", unknown[0]],
+                        f"iVvy jobs have no field {unknown[0]!r}",
+                        "namespace, action, params.<key>",
+                    )
+                )
+        return problems
+
+
+def progress(batch: Batch, now: Any) -> int:
+    """Percentage of finished jobs, rounded down: 100 only when every job finished."""
+    total = len(batch.items)
+    if total == 0:
+        return 100
+    running = batch.counts(now)[ItemState.RUNNING]
+    return (total - running) * 100 // total
+
+
+def results_body(batch: Batch) -> dict[str, Any]:
+    """The ``results`` body (also the callback body)."""
+    results = []
+    for i in range(len(batch.items)):
+        spec = batch.items.spec(i)
+        job = spec.input if isinstance(spec.input, dict) else {}
+        results.append(
+            {
+                "namespace": job.get("namespace", ""),
+                "action": job.get("action", ""),
+                "request": job.get("params", {}),
+                "response": spec.body if spec.body is not None else {},
+            }
+        )
+    return {"asyncId": batch.id, "results": results}
+
+
+def _check(validator: Any, instance: Any) -> list[Violation]:
+    return schema_violations(validator, instance, "body")
+
+
+# Which specific code a RunRequest violation gets, most important first.
+_PRECEDENCE = (23017, 24448, 24092, 24093, 23016)
+
+
+def _run_error(violations: list[Violation]) -> IvvyError:
+    codes: dict[int, list[str]] = {}
+    for v in violations:
+        codes.setdefault(_run_code(v), []).append(f"{v.path or 'body'}: {v.message}")
+    code = next(c for c in _PRECEDENCE if c in codes)
+    if code == 23017:
+        return IvvyError(23017, param="jobs")
+    if code == 23016:
+        return IvvyError(23016, param="callbackUrl", more=codes[code])
+    return IvvyError(code, more=codes[code])
+
+
+def _run_code(v: Violation) -> int:
+    parts = [p for p in re.split(r"[.\[\]]+", v.path) if p]
+    if not parts:
+        return 23017 if v.keyword == "required" and "'jobs'" in v.message else 23016
+    if parts[0] == "callbackUrl":
+        return 23016
+    if parts == ["jobs"] and v.keyword == "maxItems":
+        return 24448
+    empty = v.keyword in ("minItems", "minLength") or v.message.startswith("None is not")
+    return 24093 if empty else 24092

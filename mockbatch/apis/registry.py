@@ -1,0 +1,10 @@
+"""The adapters mockbatch knows, by API name."""
+
+from __future__ import annotations
+
+from . import Adapter
+from .ivvy import IvvyAdapter
+
+ADAPTERS: dict[str, type[Adapter]] = {
+    IvvyAdapter.name: IvvyAdapter,
+}

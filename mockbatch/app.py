@@ -1,0 +1,126 @@
+"""``create_app()``: one Starlette app serving every API under its prefix, plus the control API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from . import control
+from .apis import Adapter
+from .apis.registry import ADAPTERS
+from .clock import Clock
+from .dispatch import DEFAULT_MAX_BODY, ApiApp
+from .errors import LoadError, Problem
+from .journal import DEFAULT_LIMIT
+from .mock import Mock
+from .resources import default_scenarios_dir, specs_dir
+from .scenarios import Scenario, load_paths
+from .specs import Spec
+
+
+def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str, Spec]:
+    """The OpenAPI document of each API, from ``directory`` (default: the shipped ones)."""
+    directory = directory or specs_dir()
+    specs: dict[str, Spec] = {}
+    problems: list[Problem] = []
+    for name in names:
+        try:
+            specs[name] = Spec.from_path(directory / ADAPTERS[name].spec_file)
+        except LoadError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise LoadError(problems)
+    return specs
+
+
+def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
+    """Scenario files and folders (default: the shipped scenarios), checked by their adapters."""
+    scenarios = load_paths(paths or [default_scenarios_dir()])
+    problems = [p for s in scenarios for p in check_scenario(s)]
+    if problems:
+        raise LoadError(problems)
+    return scenarios
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """What the scenario's adapter finds wrong with it (without serving anything)."""
+    adapter = ADAPTERS.get(scenario.api)
+    if adapter is None:
+        return []  # an API with no adapter yet: the schema accepted the name
+    return adapter.check_scenario(scenario)
+
+
+def create_app(
+    *,
+    scenarios: Iterable[Scenario] | None = None,
+    clock: Clock | None = None,
+    apis: Sequence[str] | None = None,
+    root_api: str | None = None,
+    specs: Path | None = None,
+    seed: int = 0,
+    check_responses: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
+    journal_limit: int = DEFAULT_LIMIT,
+) -> Starlette:
+    """Build the mock server app.
+
+    ``scenarios`` default to the shipped ones; ``apis`` to every API mockbatch has. With
+    ``root_api`` that one API is served at ``/`` (for clients that cannot take a path prefix).
+    ``check_responses`` validates every response against the spec and journals violations.
+    The :class:`~mockbatch.mock.Mock` behind the app is ``app.state.mock``.
+    """
+    names = list(apis or ([root_api] if root_api else ADAPTERS))
+    unknown = [n for n in names if n not in ADAPTERS]
+    if unknown or (root_api and root_api not in ADAPTERS):
+        bad = unknown[0] if unknown else root_api
+        raise LoadError(
+            [Problem("<options>", 1, "api", f"unknown API {bad!r}", ", ".join(ADAPTERS))]
+        )
+    if scenarios is None:
+        scenarios = load_scenarios()
+    served = [s for s in scenarios if s.api in names]
+    mock = Mock(scenarios=served, clock=clock, seed=seed, journal_limit=journal_limit)
+    loaded = load_specs(names, specs)
+    routes: list[BaseRoute] = [Mount(control.PREFIX, routes=control.routes)]
+    for name in names:
+        adapter: Adapter = ADAPTERS[name](mock, loaded[name])
+        api_app = ApiApp(
+            mock=mock,
+            adapter=adapter,
+            spec=loaded[name],
+            check_responses=check_responses,
+            max_body=max_body,
+        )
+        routes.append(Mount("" if root_api else f"/{name}", app=api_app))
+    if not root_api:
+        routes.append(Route("/{path:path}", _unknown_api, methods=None))
+    app = Starlette(routes=routes)
+    app.state.mock = mock
+    app.state.apis = names
+    app.state.check_scenario = check_scenario
+    return app
+
+
+async def _unknown_api(request: Request) -> Response:
+    """A path under no API prefix: journaled as unmatched, answered 404 with the prefixes."""
+    mock: Mock = request.app.state.mock
+    entry = mock.journal.record(
+        time=mock.clock.now(),
+        api=None,
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=await request.body(),
+    )
+    entry.unmatched = True
+    entry.status = 404
+    prefixes = [f"/{name}" for name in request.app.state.apis]
+    body = {"error": f"no API at {request.url.path}", "apis": prefixes}
+    entry.response = body
+    return JSONResponse(body, status_code=404)

@@ -1,0 +1,74 @@
+"""Clocks: the only place mockbatch learns what time it is.
+
+State code takes a :class:`Clock` and never reads the system time itself, so a test can
+freeze time (:class:`VirtualClock`) and a local mock can follow real time (:class:`SystemClock`).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Protocol, runtime_checkable
+
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Something that tells the current time, always timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Real time, for running as a local mock."""
+
+    name = "wall"
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class VirtualClock:
+    """Time that moves only when told: :meth:`advance` or :meth:`set`. Thread-safe."""
+
+    name = "virtual"
+
+    def __init__(self, start: datetime = EPOCH) -> None:
+        self._start = _aware(start)
+        self._now = self._start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> datetime:
+        """Move forward by ``seconds`` (never backwards) and return the new time."""
+        if seconds < 0:
+            raise ValueError("a clock only moves forward: seconds must be >= 0")
+        with self._lock:
+            self._now = self._now + timedelta(seconds=seconds)
+            return self._now
+
+    def set(self, when: datetime) -> datetime:
+        """Jump to ``when`` (which may not be earlier than now) and return it."""
+        when = _aware(when)
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"a clock only moves forward: {when.isoformat()} is in the past")
+            self._now = when
+            return self._now
+
+    def reset(self) -> None:
+        """Back to the time the clock started at."""
+        with self._lock:
+            self._now = self._start
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time; ``Z`` is accepted and a missing zone means UTC."""
+    return _aware(datetime.fromisoformat(text.replace("Z", "+00:00")))

@@ -1,0 +1,97 @@
+"""One running mock: its clock and engine, its journal, and the scenarios it was loaded with.
+
+``reset()`` puts it back to the loaded scenarios; ``load()`` adds a scenario at run time.
+Adapters ask it which outcome a new item gets (:meth:`outcome_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .clock import Clock, VirtualClock
+from .engine import Batch, Engine, GeneratedItems, ListItems
+from .journal import DEFAULT_LIMIT, Journal
+from .scenarios import Outcome, Scenario
+
+
+class Mock:
+    """The state behind one app: what the control API shows and the adapters change."""
+
+    def __init__(
+        self,
+        *,
+        scenarios: Iterable[Scenario] = (),
+        clock: Clock | None = None,
+        seed: int = 0,
+        journal_limit: int = DEFAULT_LIMIT,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else VirtualClock()
+        self.engine = Engine(clock=self.clock, seed=seed)
+        self.journal = Journal(limit=journal_limit)
+        self.loaded: list[Scenario] = list(scenarios)
+        self.added: list[Scenario] = []
+        self.reset()
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        return [*self.loaded, *self.added]
+
+    def reset(self, *, keep_added: bool = False) -> None:
+        """Back to the loaded scenarios: batches rebuilt, IDs restarted, journal emptied.
+
+        Scenarios added at run time are dropped unless ``keep_added``. A virtual clock goes
+        back to its start.
+        """
+        with self.engine.lock:
+            if not keep_added:
+                self.added.clear()
+            if isinstance(self.clock, VirtualClock):
+                self.clock.reset()
+            self.engine.clear()
+            self.journal.clear()
+            for scenario in self.scenarios:
+                self._install(scenario)
+
+    def load(self, scenario: Scenario) -> None:
+        """Add a scenario now; its batches replace any with the same ID."""
+        with self.engine.lock:
+            self.added.append(scenario)
+            self._install(scenario)
+
+    def _install(self, scenario: Scenario) -> None:
+        now = self.clock.now()
+        for spec in scenario.batches:
+            created = spec.created_at or now
+            items: ListItems | GeneratedItems
+            if spec.generate is not None:
+                items = GeneratedItems(spec.generate, created)
+            else:
+                items = ListItems([(item, created, 0) for item in spec.items])
+            self.engine.add(
+                Batch(
+                    api=scenario.api,
+                    id=spec.id,
+                    items=items,
+                    created_at=created,
+                    meta=dict(spec.meta),
+                    paused=spec.paused,
+                )
+            )
+
+    def outcome_for(self, api: str, view: Mapping[str, Any]) -> Outcome | None:
+        """The first matching rule's outcome over this API's scenarios, else their default."""
+        relevant = [s for s in self.scenarios if s.api == api]
+        for scenario in relevant:
+            for rule in scenario.rules:
+                if rule.matches(view):
+                    return rule.outcome
+        return next((s.default for s in relevant if s.default is not None), None)
+
+    def options(self, api: str) -> dict[str, Any]:
+        """This API's ``options`` merged over its scenarios (later files win)."""
+        merged: dict[str, Any] = {}
+        for scenario in self.scenarios:
+            if scenario.api == api:
+                merged.update(scenario.options)
+        return merged

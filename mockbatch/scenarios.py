@@ -1,0 +1,367 @@
+"""Scenario files: YAML validated against the shipped JSON Schema, then frozen dataclasses.
+
+A scenario is for one API. It declares batches that already exist (fixed IDs, items, outcomes,
+timing, or generated items) and the rules that decide what each item of a batch a client creates
+gets. Every problem is reported with file, line, key path and what would be valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import yamlfile
+from .clock import parse_time
+from .engine import After, ItemSpec
+from .errors import LoadError, Problem
+from .templates import has_placeholders, render
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The shipped JSON Schema for scenario files."""
+    text = resources.files("mockbatch").joinpath("scenario.schema.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an item gets: a response, an error, or a response with every n-th one failing."""
+
+    response: Any = None
+    error: Any = None
+    fail_every: int | None = None
+    after: After = field(default_factory=After)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(
+            response=data.get("response"),
+            error=data.get("error"),
+            fail_every=data.get("fail_every"),
+            after=_after(data.get("after")),
+        )
+
+    def fails(self, position: int) -> bool:
+        """Whether the item at 1-based ``position`` in its batch fails."""
+        if self.fail_every is not None:
+            return position % self.fail_every == 0
+        return self.error is not None and self.response is None
+
+    def make(self, input: Any, index: int, *, seed: int = 0, key: str | None = None) -> ItemSpec:
+        """The item this outcome gives at 0-based ``index`` of a batch."""
+        ok = not self.fails(index + 1)
+        body = self.response if ok else self.error
+        if has_placeholders(body):
+            body = render(body, index=index, seed=seed, input=input)
+        return ItemSpec(input=input, ok=ok, body=body, after=self.after, key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """For items whose input matches ``match``, the outcome they get."""
+
+    match: Mapping[str, Any]
+    outcome: Outcome
+
+    def matches(self, view: Mapping[str, Any]) -> bool:
+        """Whether every ``match`` entry equals (strings: glob-matches) the item's field."""
+        for dotted, expected in self.match.items():
+            actual: Any = view
+            for part in dotted.split("."):
+                if not isinstance(actual, Mapping) or part not in actual:
+                    return False
+                actual = actual[part]
+            if isinstance(expected, str) and isinstance(actual, str):
+                if not fnmatch.fnmatchcase(actual, expected):
+                    return False
+            elif expected != actual:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Generate:
+    """``count`` items made from a template on demand (see ``engine.GeneratedItems``)."""
+
+    count: int
+    input: Any
+    outcome: Outcome
+    stagger: After = field(default_factory=After)
+    seed: int = 0
+
+    def make(self, index: int) -> ItemSpec:
+        input = render(self.input, index=index, seed=self.seed)
+        spec = self.outcome.make(input, index, seed=self.seed)
+        if self.stagger != After():
+            spec = ItemSpec(spec.input, spec.ok, spec.body, spec.after.plus(self.stagger, index))
+        return spec
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSpec:
+    """A batch that exists when the scenario loads."""
+
+    id: str
+    items: tuple[ItemSpec, ...] = ()
+    generate: Generate | None = None
+    created_at: datetime | None = None
+    paused: bool = False
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One scenario file (or document) for one API."""
+
+    api: str
+    name: str = ""
+    seed: int = 0
+    batches: tuple[BatchSpec, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    default: Outcome | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<scenario>"
+    text: str = ""
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Scenario:
+        """Read and check one file; raises :class:`LoadError` listing every problem."""
+        path = Path(path)
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
+        return cls.from_text(text, source=str(path))
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str = "<scenario>") -> Scenario:
+        """Parse YAML or JSON text and check it."""
+        try:
+            data = yamlfile.load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            reason = getattr(exc, "problem", None) or str(exc)
+            raise LoadError([Problem(source, line, "", f"not valid YAML: {reason}")]) from exc
+        return cls.from_dict(data, source=source, text=text)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "<scenario>", text: str = "") -> Scenario:
+        """Check an already parsed document against the schema and build the scenario."""
+        problems = schema_problems(data, source=source, text=text)
+        if problems:
+            raise LoadError(problems)
+        scenario = cls._build(data, source=source, text=text)
+        problems = scenario.semantic_problems(data)
+        if problems:
+            raise LoadError(problems)
+        return scenario
+
+    @classmethod
+    def _build(cls, data: Mapping[str, Any], *, source: str, text: str) -> Scenario:
+        seed = int(data.get("seed", 0))
+        default = data.get("default")
+        return cls(
+            api=data["api"],
+            name=data.get("name", Path(source).stem),
+            seed=seed,
+            batches=tuple(_batch(b, seed) for b in data.get("batches", ())),
+            rules=tuple(
+                Rule(match=r["match"], outcome=Outcome.from_dict(r)) for r in data.get("rules", ())
+            ),
+            default=Outcome.from_dict(default) if default is not None else None,
+            options=data.get("options", {}),
+            source=source,
+            text=text,
+        )
+
+    def problem(self, path: Iterable[str | int], message: str, valid: str = "") -> Problem:
+        """A :class:`Problem` pointing at ``path`` in this scenario's file."""
+        parts = list(path)
+        line = yamlfile.line_of(self.text, parts) if self.text else 1
+        return Problem(self.source, line, yamlfile.key_path(parts), message, valid)
+
+    def semantic_problems(self, data: Mapping[str, Any]) -> list[Problem]:
+        """What the schema cannot see in ``data``: duplicate IDs and unreadable times."""
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for i, batch in enumerate(self.batches):
+            if batch.id in seen:
+                problems.append(
+                    self.problem(["batches", i, "id"], f"duplicate batch id {batch.id!r}")
+                )
+            seen.add(batch.id)
+        for i, raw in enumerate(data.get("batches", ())):
+            created = raw.get("created_at")
+            if isinstance(created, str):
+                try:
+                    parse_time(created)
+                except ValueError:
+                    problems.append(
+                        self.problem(
+                            ["batches", i, "created_at"],
+                            f"not an ISO 8601 time: {created!r}",
+                            "e.g. 2026-01-01T00:00:00Z",
+                        )
+                    )
+        return problems
+
+    def outcome_for(self, view: Mapping[str, Any]) -> Outcome | None:
+        """The outcome of the first rule matching ``view``, else the default, else None."""
+        for rule in self.rules:
+            if rule.matches(view):
+                return rule.outcome
+        return self.default
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
+    """Load scenario files and folders (their ``*.yaml``, ``*.yml``, ``*.json``, sorted).
+
+    Every file is checked; one :class:`LoadError` lists the problems of all of them.
+    """
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for path in _expand(paths, problems):
+        try:
+            scenarios.append(Scenario.from_path(path))
+        except LoadError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise LoadError(problems)
+    return scenarios
+
+
+def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), 1, "", "no such file or folder"))
+    return files
+
+
+def schema_problems(data: Any, *, source: str, text: str = "") -> list[Problem]:
+    """Every place where ``data`` breaks the scenario schema, as readable problems."""
+    problems = []
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
+        error = _most_specific(error)
+        path = list(error.absolute_path)
+        message, valid = _explain(error)
+        line = yamlfile.line_of(text, path) if text else 1
+        problems.append(Problem(source, line, yamlfile.key_path(path), message, valid))
+    return problems
+
+
+def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
+        if deeper:
+            best = jsonschema.exceptions.best_match(deeper)
+            if best is not None:
+                return _most_specific(best)
+    return error
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """A message and the valid values for one schema error."""
+    keyword, schema_part = error.validator, error.schema
+    instance: Any = error.instance
+    value: Any = error.validator_value
+    if keyword == "additionalProperties" and isinstance(schema_part, Mapping):
+        allowed = sorted(schema_part.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed)) if isinstance(instance, Mapping) else []
+        hints = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hints.append(
+                f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+        return "; ".join(hints) or error.message, ", ".join(allowed)
+    if keyword == "enum":
+        values = [str(v) for v in value]
+        close = difflib.get_close_matches(str(instance), values, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{instance!r} is not allowed{hint}", ", ".join(values)
+    if keyword == "required":
+        missing = [k for k in value if k not in instance]
+        return f"missing required key {', '.join(map(repr, missing))}", ", ".join(value)
+    if keyword == "type":
+        return f"{instance!r} has the wrong type", _type_names(error.validator_value)
+    if keyword in ("minimum", "maximum", "minLength", "minItems", "minProperties"):
+        return error.message, f"{keyword} {error.validator_value}"
+    if keyword == "oneOf" and error.validator_value == [
+        {"required": ["items"]},
+        {"required": ["generate"]},
+    ]:
+        return "a batch needs exactly one of 'items' or 'generate'", "items, generate"
+    if keyword == "not" and error.validator_value == {"required": ["response", "error"]}:
+        return "an item has either 'response' or 'error', not both", "response, error"
+    if keyword == "dependentRequired":
+        return "'fail_every' needs an 'error' to fail with", "error"
+    return error.message, ""
+
+
+def _type_names(value: Any) -> str:
+    names = value if isinstance(value, list) else [value]
+    return " or ".join({"object": "a mapping", "array": "a list"}.get(n, f"a {n}") for n in names)
+
+
+def _after(data: Mapping[str, Any] | None) -> After:
+    if not data:
+        return After()
+    return After(polls=int(data.get("polls", 0)), seconds=float(data.get("seconds", 0)))
+
+
+def _batch(data: Mapping[str, Any], seed: int) -> BatchSpec:
+    created = data.get("created_at")
+    try:
+        created_at = parse_time(created) if isinstance(created, str) else None
+    except ValueError:
+        created_at = None  # reported by semantic_problems
+    generate = None
+    if "generate" in data:
+        g = data["generate"]
+        generate = Generate(
+            count=g["count"],
+            input=g["input"],
+            outcome=Outcome.from_dict(g),
+            stagger=_after(g.get("stagger")),
+            seed=int(g.get("seed", seed)),
+        )
+    items = tuple(
+        Outcome.from_dict(item).make(item["input"], i, seed=seed, key=item.get("id"))
+        for i, item in enumerate(data.get("items", ()))
+    )
+    return BatchSpec(
+        id=data["id"],
+        items=items,
+        generate=generate,
+        created_at=created_at,
+        paused=bool(data.get("paused", False)),
+        meta=data.get("meta", {}),
+    )

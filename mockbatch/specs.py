@@ -1,0 +1,411 @@
+"""OpenAPI 3.1 documents: route matching and compiled request/response validators.
+
+The documents in ``specs/`` are the contract. A :class:`Spec` finds the operation for a request,
+checks its parameters and body, and (in tests) checks each response. Validators are compiled once
+per operation and reused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from . import yamlfile
+from .errors import LoadError, MethodNotAllowed, NotFound, Problem, Violation
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_URI = "urn:mockbatch:spec"
+
+
+def _ref_parts(ref: str) -> list[str | int]:
+    """``#/components/schemas/A~1B`` -> ``["components", "schemas", "A/B"]``."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in ref.removeprefix("#/").split("/")]
+
+
+def _pointer(parts: list[str | int]) -> str:
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One declared parameter of an operation."""
+
+    name: str
+    location: str  # query, path, header
+    required: bool
+    schema: Mapping[str, Any]
+    validator: jsonschema.Draft202012Validator
+
+    def coerce(self, raw: list[str]) -> Any:
+        """Turn the wire strings into the schema's type where they read as one."""
+        kind = self.schema.get("type")
+        if kind == "array":
+            item_kind = self.schema.get("items", {}).get("type")
+            return [_coerce(v, item_kind) for v in raw]
+        return _coerce(raw[0], kind)
+
+
+def _coerce(value: str, kind: Any) -> Any:
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value):
+        return int(value)
+    if "number" in kinds:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if "boolean" in kinds and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+@dataclass(slots=True)
+class Operation:
+    """One method on one path, with its compiled validators."""
+
+    spec: Spec
+    id: str
+    method: str
+    path: str
+    pointer: list[str | int]
+    raw: Mapping[str, Any]
+    parameters: tuple[Parameter, ...] = ()
+    body_required: bool = False
+    body_types: dict[str, jsonschema.Draft202012Validator | None] = field(default_factory=dict)
+
+    def validate_request(
+        self,
+        *,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        path_params: Mapping[str, str],
+        content_type: str | None,
+        body: Any,
+        has_body: bool,
+    ) -> list[Violation]:
+        """Every way the request breaks this operation's contract (empty when it keeps it)."""
+        found: list[Violation] = []
+        for param in self.parameters:
+            if param.location == "query":
+                raw = query.get(param.name)
+            elif param.location == "path":
+                raw = [path_params[param.name]] if param.name in path_params else None
+            else:
+                value = headers.get(param.name.lower())
+                raw = [value] if value is not None else None
+            if not raw:
+                if param.required:
+                    found.append(
+                        Violation(
+                            param.location, param.name, f"'{param.name}' is required", "required"
+                        )
+                    )
+                continue
+            value = param.coerce(raw)
+            found.extend(violations(param.validator, value, param.location, prefix=param.name))
+        if self.body_types:
+            found.extend(self._check_body(content_type, body, has_body))
+        return found
+
+    def _check_body(self, content_type: str | None, body: Any, has_body: bool) -> list[Violation]:
+        if not has_body:
+            if self.body_required:
+                return [Violation("body", "", "a request body is required", "required")]
+            return []
+        media = self.media_type(content_type)
+        if media is None:
+            accepted = ", ".join(self.body_types)
+            return [
+                Violation(
+                    "header",
+                    "content-type",
+                    f"content type {content_type or '(none)'!r} is not accepted"
+                    f" (valid: {accepted})",
+                    "contentType",
+                )
+            ]
+        validator = self.body_types[media]
+        return violations(validator, body, "body") if validator is not None else []
+
+    def media_type(self, content_type: str | None) -> str | None:
+        """The declared media type that ``content_type`` is, or None."""
+        base = (content_type or "").split(";")[0].strip().lower()
+        if base in self.body_types:
+            return base
+        return "*/*" if "*/*" in self.body_types else None
+
+    def validate_response(
+        self, status: int, content_type: str | None, body: Any
+    ) -> list[Violation]:
+        """Every way a response breaks this operation's documented responses."""
+        responses = self.raw.get("responses", {})
+        key = next(
+            (k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None
+        )
+        if key is None:
+            documented = ", ".join(responses)
+            return [
+                Violation(
+                    "response", "", f"status {status} is not documented ({documented})", "status"
+                )
+            ]
+        response = responses[key]
+        where: list[str | int] = [*self.pointer, "responses", key]
+        if "$ref" in response:
+            where = _ref_parts(response["$ref"])
+            response = self.spec.resolve(response["$ref"])
+        content = response.get("content")
+        if not content:
+            return []
+        base = (content_type or "").split(";")[0].strip().lower()
+        if base not in content:
+            return [
+                Violation(
+                    "response",
+                    "",
+                    f"content type {base!r} is not documented for {status}",
+                    "contentType",
+                )
+            ]
+        if "schema" not in content[base]:
+            return []
+        validator = self.spec.validator([*where, "content", base, "schema"])
+        return violations(validator, body, "response")
+
+
+def violations(
+    validator: jsonschema.Draft202012Validator, value: Any, location: str, prefix: str = ""
+) -> list[Violation]:
+    """``value`` checked by ``validator``, as violations with short, readable messages."""
+    out = []
+    for error in validator.iter_errors(value):
+        path = yamlfile.key_path(
+            [prefix, *error.absolute_path] if prefix else list(error.absolute_path)
+        )
+        out.append(Violation(location, path, _short_message(error), str(error.validator)))
+    return out
+
+
+def _short_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with a long instance cut down (a 201-job list is not a message)."""
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):
+        bound = "at most" if error.validator == "maxItems" else "at least"
+        return f"has {len(error.instance)} items; {bound} {error.validator_value} allowed"
+    text = repr(error.instance)
+    if len(text) > 60 and text in error.message:
+        return error.message.replace(text, text[:50] + "…")
+    return error.message
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    template: str
+    regex: re.Pattern[str]
+    operations: Mapping[str, Operation]
+
+
+class Spec:
+    """One OpenAPI 3.1 document, ready to match and validate requests."""
+
+    def __init__(self, document: Mapping[str, Any], *, source: str = "<spec>") -> None:
+        self.document = document
+        self.source = source
+        self._registry: Registry[Any] = Registry().with_resource(
+            _URI, Resource.from_contents(dict(document), default_specification=DRAFT202012)
+        )
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+        self.routes = self._compile()
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Spec:
+        """Read and check a spec file; raises :class:`LoadError` with file and line."""
+        path = Path(path)
+        try:
+            text = path.read_text("utf-8")
+            document = yamlfile.load(text)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            raise LoadError([Problem(str(path), line, "", f"not valid YAML: {exc}")]) from exc
+        problems = _structure_problems(document, str(path), text)
+        if problems:
+            raise LoadError(problems)
+        try:
+            return cls(document, source=str(path))
+        except (jsonschema.SchemaError, LookupError) as exc:
+            raise LoadError([Problem(str(path), 1, "", f"cannot compile schemas: {exc}")]) from exc
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", self.source))
+
+    def validator(self, pointer: list[str | int]) -> jsonschema.Draft202012Validator:
+        """A compiled validator for the schema at ``pointer`` in the document (cached)."""
+        ref = _pointer(pointer)
+        found = self._validators.get(ref)
+        if found is None:
+            found = jsonschema.Draft202012Validator(
+                {"$ref": f"{_URI}#{ref}"}, registry=self._registry
+            )
+            self._validators[ref] = found
+        return found
+
+    def component(self, name: str) -> jsonschema.Draft202012Validator:
+        """The validator of ``#/components/schemas/{name}``."""
+        return self.validator(["components", "schemas", name])
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
+        """The operation for ``method path``; raises NotFound or MethodNotAllowed."""
+        allowed: list[str] = []
+        for route in self.routes:
+            m = route.regex.fullmatch(path)
+            if m is None:
+                continue
+            operation = route.operations.get(method.lower())
+            if operation is not None:
+                return operation, m.groupdict()
+            allowed.extend(route.operations)
+        if allowed:
+            methods = sorted({a.upper() for a in allowed})
+            raise MethodNotAllowed(405, f"{method} is not allowed here", details={"allow": methods})
+        raise NotFound(404, f"no route for {method} {path}")
+
+    @cached_property
+    def operations(self) -> dict[str, Operation]:
+        return {op.id: op for route in self.routes for op in route.operations.values()}
+
+    def _compile(self) -> list[_Route]:
+        routes = []
+        for template, item in self.document.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            operations = {}
+            for method in METHODS:
+                raw = item.get(method)
+                if raw is None:
+                    continue
+                pointer: list[str | int] = ["paths", template, method]
+                operations[method] = self._operation(template, method, pointer, raw, shared)
+            regex = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
+            routes.append(_Route(template, regex, operations))
+        # literal paths before templated ones: /batch/upload wins over /batch/{id}
+        routes.sort(key=lambda r: (r.template.count("{"), -len(r.template)))
+        return routes
+
+    def _operation(
+        self,
+        template: str,
+        method: str,
+        pointer: list[str | int],
+        raw: Mapping[str, Any],
+        shared: list[Any],
+    ) -> Operation:
+        params = []
+        for where, plist in (
+            (["paths", template, "parameters"], shared),
+            ([*pointer, "parameters"], raw.get("parameters", [])),
+        ):
+            for i, p in enumerate(plist):
+                p_pointer = [*where, i]
+                if "$ref" in p:
+                    p_pointer = _ref_parts(p["$ref"])
+                    p = self.resolve(p["$ref"])
+                params.append(
+                    Parameter(
+                        name=p["name"],
+                        location=p["in"],
+                        required=bool(p.get("required", p["in"] == "path")),
+                        schema=p.get("schema", {}),
+                        validator=self.validator([*p_pointer, "schema"]),
+                    )
+                )
+        body = raw.get("requestBody")
+        body_types: dict[str, jsonschema.Draft202012Validator | None] = {}
+        body_required = False
+        if body is not None:
+            body_pointer = [*pointer, "requestBody"]
+            if "$ref" in body:
+                body_pointer = _ref_parts(body["$ref"])
+                body = self.resolve(body["$ref"])
+            body_required = bool(body.get("required", False))
+            for media, content in body.get("content", {}).items():
+                json_like = media == "application/json" or media.endswith("+json")
+                has_schema = "schema" in content and json_like
+                body_types[media.lower()] = (
+                    self.validator([*body_pointer, "content", media, "schema"])
+                    if has_schema
+                    else None
+                )
+        return Operation(
+            spec=self,
+            id=raw["operationId"],
+            method=method,
+            path=template,
+            pointer=pointer,
+            raw=raw,
+            parameters=tuple(params),
+            body_required=body_required,
+            body_types=body_types,
+        )
+
+    def resolve(self, ref: str) -> Any:
+        """The node a local ``$ref`` (``#/...``) points at."""
+        node: Any = self.document
+        for part in _ref_parts(ref):
+            node = node[part]
+        return node
+
+
+def _structure_problems(document: Any, source: str, text: str) -> list[Problem]:
+    """The few structural facts mockbatch relies on, checked with line numbers."""
+
+    def at(path: list[str | int], message: str, valid: str = "") -> Problem:
+        return Problem(
+            source, yamlfile.line_of(text, path), yamlfile.key_path(path), message, valid
+        )
+
+    if not isinstance(document, Mapping):
+        return [at([], "an OpenAPI document must be a mapping", "openapi, info, paths")]
+    problems = []
+    version = str(document.get("openapi", ""))
+    if not version.startswith("3.1"):
+        problems.append(at(["openapi"], f"unsupported OpenAPI version {version!r}", "3.1.x"))
+    paths = document.get("paths")
+    if not isinstance(paths, Mapping) or not paths:
+        return [*problems, at(["paths"], "no paths declared", "a mapping of paths")]
+    seen: set[str] = set()
+    for template, item in paths.items():
+        if not str(template).startswith("/"):
+            problems.append(at(["paths", template], "a path must start with '/'"))
+        if not isinstance(item, Mapping):
+            problems.append(
+                at(["paths", template], "a path item must be a mapping", ", ".join(METHODS))
+            )
+            continue
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            op_id = op.get("operationId") if isinstance(op, Mapping) else None
+            if not op_id:
+                problems.append(at(["paths", template, method], "missing operationId"))
+            elif op_id in seen:
+                problems.append(
+                    at(
+                        ["paths", template, method, "operationId"],
+                        f"duplicate operationId {op_id!r}",
+                    )
+                )
+            else:
+                seen.add(op_id)
+    return problems
