@@ -40,11 +40,7 @@ def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str,
 
 def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
     """Scenario files and folders (default: the shipped scenarios), checked by their adapters."""
-    scenarios = load_paths(paths or [default_scenarios_dir()])
-    problems = [p for s in scenarios for p in check_scenario(s)]
-    if problems:
-        raise LoadError(problems)
-    return scenarios
+    return load_paths(paths or [default_scenarios_dir()], check=check_scenario)
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:

@@ -88,6 +88,10 @@ async def clock(request: Request) -> Response:
     return JSONResponse({"now": now.isoformat()})
 
 
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
 def batch_json(
     batch: Batch, now: datetime, *, with_items: bool = True, limit: int = 1000
 ) -> dict[str, Any]:
@@ -100,10 +104,10 @@ def batch_json(
         "created_at": batch.created_at.isoformat(),
         "polls": batch.polls,
         "paused": batch.paused,
-        "cancelled": batch.cancelled is not None,
+        "cancelled_at": _iso(batch.cancelled_at(now)),
         "item_count": len(batch.items),
         "counts": {state.value: counts.get(state, 0) for state in ItemState},
-        "completed_at": done.isoformat() if done else None,
+        "completed_at": _iso(done),
         "meta": batch.meta,
     }
     if with_items:

@@ -1,17 +1,21 @@
 """Batches and their items as data; every state is computed when read.
 
-An item's state follows from its :class:`ItemSpec` (outcome and timing), the moment and the poll
+An item's state follows from its :class:`ItemSpec` (outcome and timing), the moment and poll
 count at which it entered the batch, the clock, and the batch's poll history. Nothing derived is
-stored: a batch's status is a function of its items, and an item's status a function of time.
+stored: a batch's status is a function of its items, and an item's state a function of time.
 Adapters read this vocabulary and render it in their provider's words.
+
+Generated batches (:class:`GeneratedItems`) are never materialised: their items finish in index
+order, so counting and paging by state costs a binary search plus the page, whatever the size.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -23,6 +27,7 @@ from .clock import Clock
 class ItemState(str, Enum):
     """Where one item is in its lifecycle (engine vocabulary, not any provider's)."""
 
+    PENDING = "pending"  # not started yet (before its `start`, or its batch is paused)
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -30,14 +35,17 @@ class ItemState(str, Enum):
 
     @property
     def finished(self) -> bool:
-        return self is not ItemState.RUNNING
+        return self not in (ItemState.PENDING, ItemState.RUNNING)
+
+
+DONE = (ItemState.SUCCEEDED, ItemState.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
 class After:
-    """When an item finishes: once ``polls`` polls of its batch have happened *and*
-    ``seconds`` have passed on the clock, both counted from when the item entered the batch.
-    A poll sees its own count, so ``After(polls=1)`` is finished for the first poll."""
+    """A moment relative to an origin: once ``polls`` polls of the batch have happened *and*
+    ``seconds`` have passed on the clock. A poll sees its own count, so ``After(polls=1)`` has
+    arrived for the first poll."""
 
     polls: int = 0
     seconds: float = 0.0
@@ -48,17 +56,22 @@ class After:
 
 @dataclass(frozen=True, slots=True)
 class ItemSpec:
-    """What one item is: its input, its outcome (``ok`` with a body or an error) and timing."""
+    """One item: its input, its outcome (``ok`` with a body, or an error body) and timing.
+
+    ``start`` is when it stops being pending, ``after`` when it finishes; both count from when
+    the item entered its batch. ``key`` is a fixed ID, if the scenario gave one.
+    """
 
     input: Any
     ok: bool = True
     body: Any = None
-    after: After = After()
+    after: After = field(default_factory=After)
     key: str | None = None
+    start: After = field(default_factory=After)
 
 
 class ItemSource(Protocol):
-    """The items of a batch, by index; implementations may compute them on demand."""
+    """The items of a batch, by index."""
 
     def __len__(self) -> int: ...
 
@@ -88,10 +101,20 @@ class ListItems:
 
 
 class Generator(Protocol):
-    """Makes item ``index`` of a generated batch (see ``scenarios.Generate``)."""
+    """Makes item ``index`` of a generated batch (``scenarios.Generate`` is one).
+
+    Items must finish in index order (a non-negative stagger) and fail in a fixed pattern:
+    every ``fail_every``-th (1-based), or all of them when ``fails_all``.
+    """
 
     @property
     def count(self) -> int: ...
+
+    @property
+    def fail_every(self) -> int | None: ...
+
+    @property
+    def fails_all(self) -> bool: ...
 
     def make(self, index: int) -> ItemSpec: ...
 
@@ -114,10 +137,31 @@ class GeneratedItems:
     def origin(self, index: int) -> tuple[datetime, int]:
         return self.created_at, 0
 
+    def failed_before(self, k: int) -> int:
+        """How many of items ``0..k-1`` fail."""
+        if self.generator.fails_all:
+            return k
+        every = self.generator.fail_every
+        return k // every if every else 0
+
+    def nth(self, j: int, ok: bool) -> int:
+        """The index of the ``j``-th (0-based) succeeding (``ok``) or failing item."""
+        every = self.generator.fail_every
+        if self.generator.fails_all or not every:
+            return j
+        if not ok:
+            return (j + 1) * every - 1
+        return j + j // (every - 1)
+
 
 @dataclass(slots=True)
 class Batch:
-    """One batch: its items, its poll history and the facts an adapter attached to it."""
+    """One batch: its items, its poll history and the facts an adapter attached to it.
+
+    ``cancel`` is when the batch is cancelled, relative to its creation (a client's cancel sets
+    it to "now"). With ``cancel_running`` running items are cancelled too (an abort); without,
+    only items that have not started are, and running ones still finish.
+    """
 
     api: str
     id: str
@@ -127,59 +171,99 @@ class Batch:
     poll_times: list[datetime] = field(default_factory=list)
     paused: bool = False
     resumed: tuple[datetime, int] | None = None
-    cancelled: tuple[datetime, int] | None = None
+    cancel: After | None = None
+    cancel_running: bool = True
 
     @property
     def polls(self) -> int:
         return len(self.poll_times)
 
+    # -- one item -------------------------------------------------------------------------
+
     def state(self, index: int, now: datetime) -> ItemState:
         """The state of item ``index`` at ``now``."""
         spec = self.items.spec(index)
-        done_at = self._finished_at(index, spec, now)
-        if self.cancelled is not None:
-            cancel_at, _ = self.cancelled
-            if done_at is None or done_at > cancel_at:
+        origin = self._origin(index)
+        if self.paused:
+            return ItemState.PENDING
+        done_at = self._moment(spec.after, origin, now)
+        cancel_at = self.cancelled_at(now)
+        if cancel_at is not None and (done_at is None or done_at > cancel_at):
+            started_at = self._moment(spec.start, origin, cancel_at)
+            if self.cancel_running or started_at is None:
                 return ItemState.CANCELLED
-        if done_at is None:
-            return ItemState.RUNNING
-        return ItemState.SUCCEEDED if spec.ok else ItemState.FAILED
+        if done_at is not None:
+            return ItemState.SUCCEEDED if spec.ok else ItemState.FAILED
+        if self._moment(spec.start, origin, now) is None:
+            return ItemState.PENDING
+        return ItemState.RUNNING
 
     def finished_at(self, index: int, now: datetime) -> datetime | None:
-        """When item ``index`` finished (or was cancelled), or None while it runs."""
-        spec = self.items.spec(index)
-        done_at = self._finished_at(index, spec, now)
-        if self.cancelled is not None and (done_at is None or done_at > self.cancelled[0]):
-            return self.cancelled[0]
-        return done_at
+        """When item ``index`` finished or was cancelled, or None while it is unfinished."""
+        state = self.state(index, now)
+        if state is ItemState.CANCELLED:
+            return self.cancelled_at(now)
+        if state in DONE:
+            return self._moment(self.items.spec(index).after, self._origin(index), now)
+        return None
 
-    def _finished_at(self, index: int, spec: ItemSpec, now: datetime) -> datetime | None:
-        at, polls = self.items.origin(index)
-        if self.paused:
+    def cancelled_at(self, now: datetime) -> datetime | None:
+        """When the batch was (or is by ``now``) cancelled, or None."""
+        if self.cancel is None:
             return None
+        return self._moment(self.cancel, (self.created_at, 0), now)
+
+    def _origin(self, index: int) -> tuple[datetime, int]:
+        at, polls = self.items.origin(index)
         if self.resumed is not None:
-            at, polls = max(at, self.resumed[0]), max(polls, self.resumed[1])
-        by_time = at + timedelta(seconds=spec.after.seconds)
+            return max(at, self.resumed[0]), max(polls, self.resumed[1])
+        return at, polls
+
+    def _moment(self, after: After, origin: tuple[datetime, int], now: datetime) -> datetime | None:
+        """When ``after`` (counted from ``origin``) arrives, if it has by ``now``."""
+        at, polls = origin
+        by_time = at + timedelta(seconds=after.seconds)
         if by_time > now:
             return None
-        if spec.after.polls <= 0:
+        if after.polls <= 0:
             return by_time
-        needed = polls + spec.after.polls
-        if self.polls < needed:
+        needed = polls + after.polls
+        if self.polls < needed or self.poll_times[needed - 1] > now:
             return None
         return max(by_time, self.poll_times[needed - 1])
 
-    def states(self, now: datetime) -> Iterator[ItemState]:
-        return (self.state(i, now) for i in range(len(self.items)))
+    # -- the whole batch ------------------------------------------------------------------
 
     def counts(self, now: datetime) -> Counter[ItemState]:
         """How many items are in each state at ``now``."""
-        return Counter(self.states(now))
+        if isinstance(self.items, GeneratedItems):
+            k, tail = self._generated_layout(now)
+            failed = self.items.failed_before(k)
+            counts = Counter({ItemState.SUCCEEDED: k - failed, ItemState.FAILED: failed})
+            counts[tail] += len(self.items) - k
+            return +counts
+        return Counter(self.state(i, now) for i in range(len(self.items)))
+
+    def select(
+        self, now: datetime, states: Collection[ItemState] | None, offset: int, limit: int
+    ) -> tuple[int, list[int]]:
+        """Indexes of the items in ``states`` (all when None), paged: (total, page indexes)."""
+        if isinstance(self.items, GeneratedItems):
+            return self._select_generated(now, states, offset, limit)
+        matching = [
+            i for i in range(len(self.items)) if states is None or self.state(i, now) in states
+        ]
+        return len(matching), matching[offset : offset + limit]
 
     def completed_at(self, now: datetime) -> datetime | None:
-        """When the last item finished, or None while any item runs (or none arrived)."""
+        """When the last item finished, or None while any is unfinished (or none arrived)."""
         if len(self.items) == 0:
             return None
+        if isinstance(self.items, GeneratedItems):
+            k, tail = self._generated_layout(now)
+            if k < len(self.items) and not tail.finished:
+                return None
+            return self.finished_at(len(self.items) - 1, now)
         latest: datetime | None = None
         for i in range(len(self.items)):
             done = self.finished_at(i, now)
@@ -187,6 +271,39 @@ class Batch:
                 return None
             latest = done if latest is None else max(latest, done)
         return latest
+
+    def _generated_layout(self, now: datetime) -> tuple[int, ItemState]:
+        """(k, tail): items ``0..k-1`` succeeded or failed, all later ones share state ``tail``.
+
+        Generated items finish in index order, so k is found by binary search.
+        """
+        n = len(self.items)
+        k = bisect.bisect_left(range(n), True, key=lambda i: self.state(i, now) not in DONE)
+        tail = self.state(k, now) if k < n else ItemState.SUCCEEDED
+        return k, tail
+
+    def _select_generated(
+        self, now: datetime, states: Collection[ItemState] | None, offset: int, limit: int
+    ) -> tuple[int, list[int]]:
+        assert isinstance(self.items, GeneratedItems)
+        items = self.items
+        n = len(items)
+        k, tail = self._generated_layout(now)
+        wanted = set(states) if states is not None else {*DONE, tail}
+        failed = items.failed_before(k)
+        # the finished prefix, in index order
+        ok, bad = ItemState.SUCCEEDED in wanted, ItemState.FAILED in wanted
+        prefix_total = (k - failed if ok else 0) + (failed if bad else 0)
+        total = prefix_total + (n - k if tail in wanted else 0)
+        page: list[int] = []
+        for j in range(offset, min(offset + limit, total)):
+            if j >= prefix_total:
+                page.append(k + j - prefix_total)
+            elif ok and bad:
+                page.append(j)
+            else:
+                page.append(items.nth(j, ok))
+        return total, page
 
 
 class Ids:
@@ -246,6 +363,12 @@ class Engine:
         now = self.now()
         items = ListItems([(spec, now, 0) for spec in specs])
         return self.add(Batch(api=api, id=batch_id, items=items, created_at=now, meta=meta))
+
+    def cancel(self, batch: Batch, *, running_too: bool) -> None:
+        """Cancel ``batch`` now (see :class:`Batch` for what ``running_too`` means)."""
+        elapsed = (self.now() - batch.created_at).total_seconds()
+        batch.cancel = After(polls=batch.polls, seconds=max(0.0, elapsed))
+        batch.cancel_running = running_too
 
     def clear(self) -> None:
         self._batches.clear()

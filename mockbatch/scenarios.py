@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -109,6 +109,14 @@ class Generate:
     stagger: After = field(default_factory=After)
     seed: int = 0
 
+    @property
+    def fail_every(self) -> int | None:
+        return self.outcome.fail_every
+
+    @property
+    def fails_all(self) -> bool:
+        return self.outcome.fail_every is None and self.outcome.fails(1)
+
     def make(self, index: int) -> ItemSpec:
         input = render(self.input, index=index, seed=self.seed)
         spec = self.outcome.make(input, index, seed=self.seed)
@@ -158,6 +166,8 @@ class Scenario:
         """Parse YAML or JSON text and check it."""
         try:
             data = yamlfile.load(text)
+        except ValueError as exc:  # a scalar YAML could not construct
+            raise LoadError([Problem(source, 1, "", f"not valid YAML: {exc}")]) from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 1 if mark is not None else 1
@@ -204,13 +214,17 @@ class Scenario:
     def semantic_problems(self, data: Mapping[str, Any]) -> list[Problem]:
         """What the schema cannot see in ``data``: duplicate IDs and unreadable times."""
         problems: list[Problem] = []
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, batch in enumerate(self.batches):
             if batch.id in seen:
                 problems.append(
-                    self.problem(["batches", i, "id"], f"duplicate batch id {batch.id!r}")
+                    self.problem(
+                        ["batches", i, "id"],
+                        f"duplicate batch id: batches[{seen[batch.id]}] has it too",
+                        "an id no other batch in the file has",
+                    )
                 )
-            seen.add(batch.id)
+            seen.setdefault(batch.id, i)
         for i, raw in enumerate(data.get("batches", ())):
             created = raw.get("created_at")
             if isinstance(created, str):
@@ -234,18 +248,26 @@ class Scenario:
         return self.default
 
 
-def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
+def load_paths(
+    paths: Iterable[str | Path], *, check: Callable[[Scenario], list[Problem]] | None = None
+) -> list[Scenario]:
     """Load scenario files and folders (their ``*.yaml``, ``*.yml``, ``*.json``, sorted).
 
-    Every file is checked; one :class:`LoadError` lists the problems of all of them.
+    Every file is checked (by the schema, then by ``check`` if given, e.g. its API's adapter);
+    one :class:`LoadError` lists the problems of all of them.
     """
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
     for path in _expand(paths, problems):
         try:
-            scenarios.append(Scenario.from_path(path))
+            scenario = Scenario.from_path(path)
         except LoadError as exc:
             problems.extend(exc.problems)
+            continue
+        found = check(scenario) if check is not None else []
+        problems.extend(found)
+        if not found:
+            scenarios.append(scenario)
     if problems:
         raise LoadError(problems)
     return scenarios
@@ -267,14 +289,33 @@ def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
 def schema_problems(data: Any, *, source: str, text: str = "") -> list[Problem]:
     """Every place where ``data`` breaks the scenario schema, as readable problems."""
     problems = []
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = _validator().iter_errors(data)
     for error in errors:
         error = _most_specific(error)
         path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+            # One problem per unknown key, pointing at the key itself rather than its parent.
+            schema_part: Any = error.schema
+            allowed = sorted(schema_part.get("properties", {}))
+            for key in sorted(set(error.instance) - set(allowed)):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                where = [*path, key]
+                line = yamlfile.line_of(text, where) if text else 1
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        yamlfile.key_path(where),
+                        f"unknown key{hint}",
+                        ", ".join(allowed),
+                    )
+                )
+            continue
         message, valid = _explain(error)
         line = yamlfile.line_of(text, path) if text else 1
         problems.append(Problem(source, line, yamlfile.key_path(path), message, valid))
-    return problems
+    return sorted(problems, key=lambda p: p.line)
 
 
 def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
@@ -292,16 +333,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
     keyword, schema_part = error.validator, error.schema
     instance: Any = error.instance
     value: Any = error.validator_value
-    if keyword == "additionalProperties" and isinstance(schema_part, Mapping):
-        allowed = sorted(schema_part.get("properties", {}))
-        extra = sorted(set(instance) - set(allowed)) if isinstance(instance, Mapping) else []
-        hints = []
-        for key in extra:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hints.append(
-                f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
-        return "; ".join(hints) or error.message, ", ".join(allowed)
+    properties: Mapping[str, Any] = (
+        schema_part.get("properties", {}) if isinstance(schema_part, Mapping) else {}
+    )
     if keyword == "enum":
         values = [str(v) for v in value]
         close = difflib.get_close_matches(str(instance), values, n=1)
@@ -309,26 +343,72 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
         return f"{instance!r} is not allowed{hint}", ", ".join(values)
     if keyword == "required":
         missing = [k for k in value if k not in instance]
-        return f"missing required key {', '.join(map(repr, missing))}", ", ".join(value)
+        enum = properties.get(missing[0], {}).get("enum") if missing else None
+        valid = f"{missing[0]}: {', '.join(map(str, enum))}" if enum else ""
+        return f"missing required key {', '.join(map(repr, missing))}", valid
     if keyword == "type":
-        return f"{instance!r} has the wrong type", _type_names(error.validator_value)
-    if keyword in ("minimum", "maximum", "minLength", "minItems", "minProperties"):
-        return error.message, f"{keyword} {error.validator_value}"
+        expected = _type_names(value)
+        if instance is None and not error.absolute_path:
+            return "the file is empty", expected
+        if isinstance(instance, (Mapping, list)) or instance is None:
+            return f"wrong type: got {_kind(instance)}", expected
+        if value == "string":  # an unquoted 0001 or true that YAML did not keep as text
+            return f"{instance!r} was read as {_kind(instance)}; quote it", expected
+        return f"wrong type: {instance!r} is {_kind(instance)}", expected
+    if keyword == "minimum":
+        return error.message, f"{value} or more"
+    if keyword == "maximum":
+        return error.message, f"{value} or less"
+    if keyword in ("minLength", "minItems"):
+        return (
+            error.message,
+            f"at least {value} {'character' if keyword == 'minLength' else 'entry'}",
+        )
+    if keyword == "minProperties":
+        return "must not be empty", ", ".join(sorted(properties)) or f"at least {value} key"
     if keyword == "oneOf" and error.validator_value == [
         {"required": ["items"]},
         {"required": ["generate"]},
     ]:
-        return "a batch needs exactly one of 'items' or 'generate'", "items, generate"
+        if isinstance(instance, Mapping) and "items" in instance and "generate" in instance:
+            return "a batch has 'items' or 'generate', not both", "items, generate"
+        return "a batch needs 'items' or 'generate'", "items, generate"
     if keyword == "not" and error.validator_value == {"required": ["response", "error"]}:
         return "an item has either 'response' or 'error', not both", "response, error"
     if keyword == "dependentRequired":
-        return "'fail_every' needs an 'error' to fail with", "error"
+        return "'fail_every' needs an 'error' to fail with", "fail_every together with error"
     return error.message, ""
 
 
 def _type_names(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
-    return " or ".join({"object": "a mapping", "array": "a list"}.get(n, f"a {n}") for n in names)
+    return " or ".join(_KINDS.get(n, f"a {n}") for n in names)
+
+
+_KINDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _kind(instance: Any) -> str:
+    """The JSON Schema type of a parsed YAML value, in words."""
+    if instance is None:
+        return "an empty value"
+    if isinstance(instance, bool):
+        return "a boolean"
+    if isinstance(instance, (int, float)):
+        return "a number"
+    if isinstance(instance, str):
+        return "a string"
+    if isinstance(instance, Mapping):
+        return "a mapping"
+    if isinstance(instance, list):
+        return "a list"
+    return type(instance).__name__
 
 
 def _after(data: Mapping[str, Any] | None) -> After:

@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..engine import Batch, ItemSpec, ItemState
+from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..scenarios import Outcome
 from ..specs import violations as schema_violations
@@ -234,8 +234,9 @@ def progress(batch: Batch, now: Any) -> int:
     total = len(batch.items)
     if total == 0:
         return 100
-    running = batch.counts(now)[ItemState.RUNNING]
-    return (total - running) * 100 // total
+    counts = batch.counts(now)
+    finished = sum(n for state, n in counts.items() if state.finished)
+    return finished * 100 // total
 
 
 def results_body(batch: Batch) -> dict[str, Any]:

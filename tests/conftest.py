@@ -1,0 +1,55 @@
+"""Shared fixtures: a fresh app per test, reached in process or over a real socket.
+
+Every test's app validates its own responses against the specs; a test fails at teardown if
+any response broke its spec or the server hit an internal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mockbatch import ServerThread, VirtualClock, create_app
+from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def app(clock: VirtualClock) -> Starlette:
+    return create_app(clock=clock, check_responses=True)
+
+
+@pytest.fixture
+def mock(app: Starlette) -> Mock:
+    found: Mock = app.state.mock
+    return found
+
+
+@pytest.fixture(params=["in-process", "socket"])
+def client(request: pytest.FixtureRequest, app: Starlette, mock: Mock) -> Iterator[httpx.Client]:
+    """An httpx client on the app: in process, and over uvicorn on 127.0.0.1 (port 0)."""
+    if request.param == "socket":
+        with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+            yield http
+    else:
+        transport = InProcessTransport(app)
+        with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
+            yield http
+    assert_contract_kept(mock)
+
+
+def assert_contract_kept(mock: Mock) -> None:
+    """No response broke its spec and no request hit a bug in mockbatch."""
+    __tracebackhide__ = True
+    for entry in mock.journal.entries():
+        assert entry.error is None, f"{entry.method} {entry.path}: internal error\n{entry.error}"
+        broken = [v for v in entry.violations if v.location == "response"]
+        assert not broken, f"{entry.method} {entry.path} -> {entry.status}: {broken}"
