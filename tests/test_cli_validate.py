@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_scenarios import expected
 
 CORPUS = Path(__file__).parent / "scenarios"
 GOOD = CORPUS / "good"
@@ -27,16 +28,6 @@ def mockbatch(*args: str | Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=20,
     )
-
-
-def expected(path: Path) -> list[str]:
-    """The ``# expect:`` lines at the top of a bad file, prefixed with the file."""
-    lines = []
-    for line in path.read_text("utf-8").splitlines():
-        if not line.startswith("# expect: "):
-            break
-        lines.append(f"{path}:{line.removeprefix('# expect: ')}")
-    return lines
 
 
 def test_validate_good_folder_exits_0() -> None:
