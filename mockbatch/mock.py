@@ -76,6 +76,7 @@ class Mock:
                     created_at=created,
                     meta=dict(spec.meta),
                     paused=spec.paused,
+                    cancel=spec.cancel,
                 )
             )
 

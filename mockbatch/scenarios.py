@@ -11,7 +11,7 @@ import difflib
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -51,6 +51,7 @@ class Outcome:
     error: Any = None
     fail_every: int | None = None
     after: After = field(default_factory=After)
+    start: After = field(default_factory=After)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
@@ -59,6 +60,7 @@ class Outcome:
             error=data.get("error"),
             fail_every=data.get("fail_every"),
             after=_after(data.get("after")),
+            start=_after(data.get("start")),
         )
 
     def fails(self, position: int) -> bool:
@@ -73,7 +75,7 @@ class Outcome:
         body = self.response if ok else self.error
         if has_placeholders(body):
             body = render(body, index=index, seed=seed, input=input)
-        return ItemSpec(input=input, ok=ok, body=body, after=self.after, key=key)
+        return ItemSpec(input=input, ok=ok, body=body, after=self.after, key=key, start=self.start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class Generate:
         input = render(self.input, index=index, seed=self.seed)
         spec = self.outcome.make(input, index, seed=self.seed)
         if self.stagger != After():
-            spec = ItemSpec(spec.input, spec.ok, spec.body, spec.after.plus(self.stagger, index))
+            spec = replace(spec, after=spec.after.plus(self.stagger, index))
         return spec
 
 
@@ -134,6 +136,7 @@ class BatchSpec:
     generate: Generate | None = None
     created_at: datetime | None = None
     paused: bool = False
+    cancel: After | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -443,5 +446,6 @@ def _batch(data: Mapping[str, Any], seed: int) -> BatchSpec:
         generate=generate,
         created_at=created_at,
         paused=bool(data.get("paused", False)),
+        cancel=_after(data["cancel"]) if "cancel" in data else None,
         meta=data.get("meta", {}),
     )
