@@ -56,7 +56,7 @@ def test_validate_names_where_and_what_would_be_valid() -> None:
 
     assert result.stderr == (
         f"{BAD / 'unknown_deep_key.yaml'}:10: batches[1].items[0].respnse: unknown key"
-        " (did you mean 'response'?) (valid: after, error, id, input, response)\n"
+        " (did you mean 'response'?) (valid: after, error, id, input, response, start)\n"
     )
 
 
