@@ -18,7 +18,7 @@ from .apis import NO_BODY, Adapter, Call, Reply
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
 from .journal import Entry
 from .mock import Mock
-from .specs import Spec
+from .specs import Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
@@ -59,19 +59,18 @@ class ApiApp:
             headers=headers,
             body=body,
         )
+        operation: Operation | None = None
         try:
             if too_large:
                 raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
-            reply, operation = self._answer(scope["method"], path, headers, body, entry)
+            operation, path_params = self.spec.match(scope["method"], path)
+            entry.operation = operation.id
+            reply = self._answer(operation, path_params, headers, body, entry)
         except ApiError as error:
-            operation = None
-            entry.unmatched = (
-                isinstance(error, NotFound | MethodNotAllowed) and entry.operation is None
-            )
+            entry.unmatched = operation is None and isinstance(error, NotFound | MethodNotAllowed)
             entry.violations.extend(error.violations)
             reply = self.adapter.error(error)
         except Exception:  # a bug: never let it reach the client as a traceback
-            operation = None
             entry.error = traceback.format_exc()
             reply = self.adapter.error(ApiError(500, "internal error in mockbatch"))
         payload = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
@@ -83,10 +82,13 @@ class ApiApp:
         await _send(send, reply, payload)
 
     def _answer(
-        self, method: str, path: str, headers: dict[str, str], body: bytes, entry: Entry
-    ) -> tuple[Reply, Any]:
-        operation, path_params = self.spec.match(method, path)
-        entry.operation = operation.id
+        self,
+        operation: Operation,
+        path_params: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        entry: Entry,
+    ) -> Reply:
         query = parse_qs(entry.query, keep_blank_values=True)
         parsed: Any = NO_BODY
         violations: list[Violation] = []
@@ -106,8 +108,8 @@ class ApiApp:
                 has_body=bool(body),
             )
         call = Call(
-            method=method,
-            path=path,
+            method=entry.method,
+            path=entry.path,
             path_params=path_params,
             query=query,
             headers=headers,
@@ -118,7 +120,7 @@ class ApiApp:
         )
         try:
             with self.mock.engine.lock:
-                return self.adapter.handle(call), operation
+                return self.adapter.handle(call)
         finally:
             entry.violations.extend(call.violations)
 

@@ -50,7 +50,8 @@ class IvvyError(ApiError):
     ) -> None:
         default_status, text = CODES[code]
         message = f"'{param}' {text}" if param else text
-        super().__init__(status or default_status, message, details={"specificCode": code})
+        super().__init__(status or default_status, message)
+        self.code = code
         self.additional = more or []
 
 
@@ -171,36 +172,27 @@ class IvvyAdapter:
     def error(self, error: ApiError) -> Reply:
         headers: dict[str, str] = {}
         if isinstance(error, IvvyError):
-            code = int(error.details["specificCode"])
-            more = error.additional
+            found = error
         elif isinstance(error, MethodNotAllowed):
-            error = IvvyError(
+            found = IvvyError(
                 23016, param="method", more=["Every iVvy API call is a POST"], status=405
             )
-            code, more = 23016, error.additional
             headers["allow"] = "POST"
         elif isinstance(error, NotFound):
-            error = IvvyError(
-                23016,
-                param="namespace",
-                more=["mockbatch serves the batch namespace: POST /api/1.0/batch"],
-                status=404,
-            )
-            code, more = 23016, error.additional
+            where = "mockbatch serves the batch namespace: POST /api/1.0/batch"
+            found = IvvyError(23016, param="namespace", more=[where], status=404)
         elif error.status == 413:
-            code, more = 23016, [error.message]
-            error = IvvyError(23016, param="body", more=more, status=413)
+            found = IvvyError(23016, param="body", more=[error.message], status=413)
         else:
-            code, more = 23000, []
-            error = IvvyError(23000)
+            found = IvvyError(23000)
         body: dict[str, Any] = {
-            "errorCode": error.status,
-            "message": error.message,
-            "specificCode": code,
+            "errorCode": found.status,
+            "message": found.message,
+            "specificCode": found.code,
         }
-        if more:
-            body["additionalMessages"] = more
-        return Reply(error.status, body, headers)
+        if found.additional:
+            body["additionalMessages"] = found.additional
+        return Reply(found.status, body, headers)
 
     @classmethod
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
