@@ -62,6 +62,7 @@ def create_app(
     check_responses: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
     journal_limit: int = DEFAULT_LIMIT,
+    allow_callback_hosts: Sequence[str] = (),
 ) -> Starlette:
     """Build the mock server app.
 
@@ -80,11 +81,19 @@ def create_app(
     if scenarios is None:
         scenarios = load_scenarios()
     served = [s for s in scenarios if s.api in names]
-    mock = Mock(scenarios=served, clock=clock, seed=seed, journal_limit=journal_limit)
+    mock = Mock(
+        scenarios=served,
+        clock=clock,
+        seed=seed,
+        journal_limit=journal_limit,
+        allow_hosts=allow_callback_hosts,
+    )
     loaded = load_specs(names, specs)
     routes: list[BaseRoute] = [Mount(control.PREFIX, routes=control.routes)]
     for name in names:
         adapter: Adapter = ADAPTERS[name](mock, loaded[name])
+        if hasattr(adapter, "callback_target"):
+            mock.outbox.sources.append(adapter)  # type: ignore[arg-type]
         api_app = ApiApp(
             mock=mock,
             adapter=adapter,
@@ -96,6 +105,7 @@ def create_app(
     if not root_api:
         routes.append(Route("/{path:path}", _unknown_api, methods=None))
     app = Starlette(routes=routes)
+    mock.outbox.wake()
     app.state.mock = mock
     app.state.apis = names
     app.state.check_scenario = check_scenario

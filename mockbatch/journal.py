@@ -37,6 +37,8 @@ class Entry:
     violations: list[Violation] = field(default_factory=list)
     unmatched: bool = False
     error: str | None = None
+    kind: str = "request"  # or "callback": a delivery attempt the mock made
+    outcome: str | None = None
 
     def body_json(self) -> dict[str, Any]:
         try:
@@ -60,6 +62,8 @@ class Entry:
             "violations": [v.to_json() for v in self.violations],
             "unmatched": self.unmatched,
             "error": self.error,
+            "kind": self.kind,
+            "outcome": self.outcome,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .journal import DEFAULT_LIMIT, Journal
@@ -25,10 +26,13 @@ class Mock:
         clock: Clock | None = None,
         seed: int = 0,
         journal_limit: int = DEFAULT_LIMIT,
+        allow_hosts: Iterable[str] = (),
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.engine = Engine(clock=self.clock, seed=seed)
         self.journal = Journal(limit=journal_limit)
+        self.outbox = Outbox(engine=self.engine, journal=self.journal)
+        self.allow_hosts = tuple(allow_hosts)
         self.loaded: list[Scenario] = list(scenarios)
         self.added: list[Scenario] = []
         self.reset()
@@ -50,14 +54,17 @@ class Mock:
                 self.clock.reset()
             self.engine.clear()
             self.journal.clear()
+            self.outbox.clear()
             for scenario in self.scenarios:
                 self._install(scenario)
+        self.outbox.wake()
 
     def load(self, scenario: Scenario) -> None:
         """Add a scenario now; its batches replace any with the same ID."""
         with self.engine.lock:
             self.added.append(scenario)
             self._install(scenario)
+        self.outbox.wake()
 
     def _install(self, scenario: Scenario) -> None:
         now = self.clock.now()
@@ -96,3 +103,7 @@ class Mock:
             if scenario.api == api:
                 merged.update(scenario.options)
         return merged
+
+    def callback_policy(self, api: str) -> CallbackPolicy:
+        """How this API's callbacks are delivered (its options, plus hosts allowed by flag)."""
+        return CallbackPolicy.from_options(self.options(api), allow_hosts=self.allow_hosts)

@@ -7,10 +7,12 @@ listed in the README.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..scenarios import Outcome
@@ -109,6 +111,8 @@ class IvvyAdapter:
         batch_id = self.mock.engine.ids.next("ivvy.batch")[:32]
         meta = {"callbackUrl": call.json.get("callbackUrl"), "reposts": 0}
         self.mock.engine.create(self.name, batch_id, items, meta)
+        if meta["callbackUrl"]:
+            self.mock.outbox.wake()
         return Reply(200, {"asyncId": batch_id})
 
     def _item(self, job: dict[str, Any], index: int) -> ItemSpec:
@@ -159,7 +163,25 @@ class IvvyAdapter:
     def _repost(self, batch_id: str) -> Reply:
         batch = self._find(batch_id)
         batch.meta["reposts"] = batch.meta.get("reposts", 0) + 1
+        complete = batch.completed_at(self.mock.engine.now()) is not None
+        if complete and self.callback_target(batch):
+            self.mock.outbox.send(self.callback_message(batch, "repost"), self.callback_policy())
         return Reply(200, {"reposted": True})
+
+    # -- callbacks (see mockbatch.callbacks) ------------------------------------------------
+
+    def callback_target(self, batch: Batch) -> str | None:
+        url = batch.meta.get("callbackUrl")
+        return url if isinstance(url, str) and url else None
+
+    def callback_message(self, batch: Batch, event: str) -> Outgoing:
+        """The callback body is the results body (the docs' run page says so)."""
+        url = self.callback_target(batch) or ""
+        body = json.dumps(results_body(batch), separators=(",", ":")).encode()
+        return Outgoing(self.name, batch.id, event, url, body)
+
+    def callback_policy(self) -> CallbackPolicy:
+        return self.mock.callback_policy(self.name)
 
     def _find(self, batch_id: str) -> Batch:
         batch = self.mock.engine.get(self.name, batch_id)

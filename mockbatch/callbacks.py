@@ -1,0 +1,292 @@
+"""Callback and webhook delivery: in the background, on the mock's clock, every attempt journaled.
+
+When a batch whose adapter names a callback target completes, one delivery is queued (plus any
+duplicates the policy asks for). A daemon thread runs only while there is something to watch or
+deliver: it notices completions, makes the attempts that are due, and retries failures with
+exponential backoff measured on the mock's clock, so a test with a virtual clock sees exactly
+the backoff it asked for. Targets off loopback are refused unless allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from .engine import Batch, Engine
+from .journal import Journal
+
+TICK = 0.01  # seconds between looks at the clock while something is pending
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackPolicy:
+    """How deliveries behave; from a scenario's ``options: {callbacks: {...}}``."""
+
+    timeout: float = 5.0
+    max_attempts: int = 5
+    backoff: float = 1.0
+    factor: float = 2.0
+    delay: float = 0.0
+    duplicates: int = 0
+    allow_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(
+        cls, options: Mapping[str, Any], *, allow_hosts: Iterable[str] = ()
+    ) -> CallbackPolicy:
+        raw = options.get("callbacks", {}) if isinstance(options, Mapping) else {}
+        base = cls()
+        return cls(
+            timeout=float(raw.get("timeout", base.timeout)),
+            max_attempts=int(raw.get("max_attempts", base.max_attempts)),
+            backoff=float(raw.get("backoff", base.backoff)),
+            factor=float(raw.get("factor", base.factor)),
+            delay=float(raw.get("delay", base.delay)),
+            duplicates=int(raw.get("duplicates", base.duplicates)),
+            allow_hosts=(*allow_hosts, *raw.get("allow_hosts", ())),
+        )
+
+    def wait_before(self, attempt: int) -> float:
+        """Seconds between attempt ``attempt - 1`` and ``attempt`` (2, 3, ...)."""
+        return self.backoff * self.factor ** (attempt - 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message an adapter wants sent: to ``url``, this body and headers."""
+
+    api: str
+    batch_id: str
+    event: str
+    url: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try at a delivery, at a moment on the mock's clock."""
+
+    number: int
+    time: datetime
+    status: int | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "time": self.time.isoformat(),
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A message and its attempts; ``state`` is pending, delivered, failed or refused."""
+
+    id: int
+    message: Outgoing
+    policy: CallbackPolicy
+    due: datetime | None
+    attempts: list[Attempt] = field(default_factory=list)
+    state: str = "pending"
+    reason: str | None = None
+    in_flight: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.message
+        return {
+            "id": self.id,
+            "api": m.api,
+            "batch": m.batch_id,
+            "event": m.event,
+            "url": m.url,
+            "body": m.body.decode("utf-8", errors="replace"),
+            "headers": dict(m.headers),
+            "state": self.state,
+            "reason": self.reason,
+            "attempts": [a.to_json() for a in self.attempts],
+        }
+
+
+def refusal(url: str, allow_hosts: Iterable[str]) -> str | None:
+    """Why ``url`` may not be called (None when it may): only loopback, unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL"
+    host = parts.hostname
+    if host in allow_hosts or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"host {host!r} is not loopback (allow it with options.callbacks.allow_hosts)"
+
+
+class CallbackSource(Protocol):
+    """What an adapter provides to have completions called back (see ``apis.ivvy``)."""
+
+    name: ClassVar[str]
+
+    def callback_target(self, batch: Batch) -> str | None:
+        """Where ``batch`` reports when it completes (cheap: no state evaluation)."""
+        ...
+
+    def callback_message(self, batch: Batch, event: str) -> Outgoing:
+        """The message for ``event`` (e.g. "completed", "repost") of a completed batch."""
+        ...
+
+    def callback_policy(self) -> CallbackPolicy:
+        """Delivery settings for this API (from its scenarios' options)."""
+        ...
+
+
+class Outbox:
+    """Deliveries of one mock, and the background thread that makes them."""
+
+    def __init__(self, *, engine: Engine, journal: Journal) -> None:
+        self.engine = engine
+        self.journal = journal
+        self.deliveries: list[Delivery] = []
+        self.sources: list[CallbackSource] = []
+        self._notified: set[tuple[str, str]] = set()
+        self._thread: threading.Thread | None = None
+        self._changed = threading.Condition()
+
+    def send(self, message: Outgoing, policy: CallbackPolicy) -> list[Delivery]:
+        """Queue ``message`` (and its duplicates); refused targets are journaled at once."""
+        with self.engine.lock:
+            now = self.engine.now()
+            made = []
+            for _ in range(1 + policy.duplicates):
+                delivery = Delivery(
+                    id=len(self.deliveries) + 1,
+                    message=message,
+                    policy=policy,
+                    due=now + timedelta(seconds=policy.delay),
+                )
+                reason = refusal(message.url, policy.allow_hosts)
+                if reason is not None:
+                    delivery.state, delivery.reason, delivery.due = "refused", reason, None
+                    self._journal(delivery, None)
+                self.deliveries.append(delivery)
+                made.append(delivery)
+        self.wake()
+        return made
+
+    def wake(self) -> None:
+        """Make sure the thread runs (it stops by itself when nothing is left to do)."""
+        with self._changed:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="mockbatch-callbacks", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify_all()
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``predicate()`` holds after some delivery progress (for tests)."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    def clear(self) -> None:
+        with self.engine.lock:
+            self.deliveries.clear()
+            self._notified.clear()
+
+    def _run(self) -> None:
+        while True:
+            with self.engine.lock:
+                now = self.engine.now()
+                waiting = self._watch(now)
+                due = [
+                    d
+                    for d in self.deliveries
+                    if d.due is not None and not d.in_flight and d.due <= now
+                ]
+                for delivery in due:
+                    delivery.in_flight = True
+                busy = waiting or any(d.state == "pending" for d in self.deliveries)
+            for delivery in due:
+                threading.Thread(target=self._attempt, args=(delivery,), daemon=True).start()
+            if not busy:
+                return
+            with self._changed:
+                self._changed.wait(TICK)
+
+    def _watch(self, now: datetime) -> bool:
+        """Queue a delivery for each newly completed batch with a target; True while some wait."""
+        waiting = False
+        for source in self.sources:
+            for batch in self.engine.batches(source.name):
+                key = (source.name, batch.id)
+                if key in self._notified or source.callback_target(batch) is None:
+                    continue
+                if batch.completed_at(now) is None:
+                    waiting = True
+                    continue
+                self._notified.add(key)
+                self.send(source.callback_message(batch, "completed"), source.callback_policy())
+        return waiting
+
+    def _attempt(self, delivery: Delivery) -> None:
+        message = delivery.message
+        number = len(delivery.attempts) + 1
+        attempt = Attempt(number=number, time=self.engine.now())
+        try:
+            response = httpx.post(
+                message.url,
+                content=message.body,
+                headers={"content-type": "application/json", **message.headers},
+                timeout=delivery.policy.timeout,
+            )
+            attempt.status = response.status_code
+        except httpx.HTTPError as exc:
+            attempt.error = f"{type(exc).__name__}: {exc}"
+        with self.engine.lock:
+            delivery.attempts.append(attempt)
+            delivery.in_flight = False
+            ok = attempt.status is not None and 200 <= attempt.status < 300
+            if ok:
+                delivery.state, delivery.due = "delivered", None
+            elif number >= delivery.policy.max_attempts:
+                delivery.state, delivery.due = "failed", None
+                delivery.reason = f"gave up after {number} attempts"
+            else:
+                wait = delivery.policy.wait_before(number + 1)
+                delivery.due = attempt.time + timedelta(seconds=wait)
+            self._journal(delivery, attempt)
+        with self._changed:
+            self._changed.notify_all()
+
+    def _journal(self, delivery: Delivery, attempt: Attempt | None) -> None:
+        message = delivery.message
+        entry = self.journal.record(
+            time=attempt.time if attempt else self.engine.now(),
+            api=message.api,
+            method="POST",
+            path=message.url,
+            query="",
+            headers=dict(message.headers),
+            body=message.body,
+        )
+        entry.kind = "callback"
+        entry.status = attempt.status if attempt else None
+        if attempt is None:
+            entry.outcome = f"refused: {delivery.reason}"
+        elif attempt.error:
+            entry.outcome = f"attempt {attempt.number}: {attempt.error}"
+        else:
+            entry.outcome = f"attempt {attempt.number}: HTTP {attempt.status}"
+        if delivery.due is not None and attempt is not None:
+            entry.outcome += f"; next attempt at {delivery.due.isoformat()}"

@@ -1,0 +1,138 @@
+"""Callbacks delivered to a real receiver on 127.0.0.1: once on completion, retried with backoff
+on the mock's clock, refused off loopback, repeated on repost, duplicated or delayed on request."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx
+import pytest
+from receiver import receiver
+
+from mockbatch import Scenario, VirtualClock
+from mockbatch.callbacks import Delivery
+from mockbatch.mock import Mock
+
+BATCH = "/ivvy/api/1.0/batch"
+JOBS = [{"namespace": "test", "action": "ping", "params": {}}]  # ping finishes at the 1st poll
+
+
+def run(client: httpx.Client, callback_url: str) -> str:
+    answer = client.post(
+        BATCH, params={"action": "run"}, json={"jobs": JOBS, "callbackUrl": callback_url}
+    )
+    async_id: str = answer.json()["asyncId"]
+    return async_id
+
+
+def poll(client: httpx.Client, async_id: str, action: str = "progress") -> httpx.Response:
+    return client.post(BATCH, params={"action": action}, json={"async": async_id})
+
+
+def settled(mock: Mock, count: int, state: str) -> list[Delivery]:
+    """Wait until ``count`` deliveries are in ``state`` (the outbox notifies on each change)."""
+    assert mock.outbox.wait(
+        lambda: sum(d.state == state for d in mock.outbox.deliveries) >= count
+    ), [d.to_json() for d in mock.outbox.deliveries]
+    return mock.outbox.deliveries
+
+
+def test_delivered_once_when_the_batch_completes(client: httpx.Client, mock: Mock) -> None:
+    with receiver() as target:
+        async_id = run(client, target.url)
+        assert target.received == []  # not before it completes
+
+        poll(client, async_id)
+        (got,) = target.wait_for(1)
+        settled(mock, 1, "delivered")
+        results = poll(client, async_id, "results").json()
+
+    assert json.loads(got.body) == results
+    assert got.headers["content-type"] == "application/json"
+    assert len(mock.outbox.deliveries) == 1
+    (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
+    assert (entry.path, entry.status, entry.outcome) == (target.url, 200, "attempt 1: HTTP 200")
+
+
+def test_retried_after_a_500_with_backoff_on_the_clock(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
+    with receiver(500) as target:
+        poll(client, run(client, target.url))
+        target.wait_for(1)
+        (delivery,) = settled(mock, 1, "pending")
+        assert mock.outbox.wait(lambda: len(delivery.attempts) == 1)
+        assert target.wait_for(1) and len(target.received) == 1  # nothing more until time moves
+
+        clock.advance(1)  # the default backoff: 1 s before the 2nd attempt
+        target.wait_for(2)
+        settled(mock, 1, "delivered")
+
+    outcomes = [e.outcome for e in mock.journal.entries() if e.kind == "callback"]
+    assert outcomes == [
+        "attempt 1: HTTP 500; next attempt at 2026-01-01T00:00:01+00:00",
+        "attempt 2: HTTP 200",
+    ]
+
+
+def test_retried_after_a_refused_connection_until_it_gives_up(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
+    mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": {"max_attempts": 3}}}))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/cb"  # bound, not listening: refused
+        poll(client, run(client, url))
+        (delivery,) = mock.outbox.deliveries or settled(mock, 1, "pending")
+        for advance, attempts in [(1, 2), (2, 3)]:  # waits of 1 s then 2 s (factor 2)
+            assert mock.outbox.wait(lambda n=attempts - 1: len(delivery.attempts) == n)
+            clock.advance(advance)
+        settled(mock, 1, "failed")
+
+    assert [a.time.isoformat() for a in delivery.attempts] == [
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:01+00:00",
+        "2026-01-01T00:00:03+00:00",
+    ]
+    assert all(a.error and a.error.startswith("ConnectError") for a in delivery.attempts)
+    assert delivery.reason == "gave up after 3 attempts"
+
+
+def test_a_target_off_loopback_is_refused_and_journaled(client: httpx.Client, mock: Mock) -> None:
+    poll(client, run(client, "http://example.com/hook"))
+    (delivery,) = settled(mock, 1, "refused")
+
+    assert delivery.attempts == []
+    (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
+    assert entry.outcome == (
+        "refused: host 'example.com' is not loopback (allow it with options.callbacks.allow_hosts)"
+    )
+
+
+def test_repost_sends_the_results_again(client: httpx.Client, mock: Mock) -> None:
+    with receiver() as target:
+        async_id = run(client, target.url)
+        poll(client, async_id)
+        target.wait_for(1)
+        assert poll(client, async_id, "repost").json() == {"reposted": True}
+        first, again = target.wait_for(2)
+
+    assert first.body == again.body
+    assert [d.message.event for d in mock.outbox.deliveries] == ["completed", "repost"]
+
+
+@pytest.mark.parametrize("options", [{"duplicates": 2}, {"delay": 30}])
+def test_duplicate_and_delayed_deliveries(
+    client: httpx.Client, mock: Mock, clock: VirtualClock, options: dict[str, int]
+) -> None:
+    mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": options}}))
+    with receiver() as target:
+        poll(client, run(client, target.url))
+        if "delay" in options:
+            settled(mock, 1, "pending")
+            assert target.received == []
+            clock.advance(30)
+        received = target.wait_for(1 + options.get("duplicates", 0))
+
+    assert len({r.body for r in received}) == 1
