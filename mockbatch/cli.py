@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         help="wall (default): real time; virtual: moves only via POST /__mockbatch/clock",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for generated IDs (default 0)")
+    serve.add_argument(
+        "--allow-callback-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="let callbacks go to HOST too (default: loopback only); repeatable",
+    )
     validate = sub.add_parser("validate", help="check scenario files; one line per problem")
     validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     return parser
@@ -75,7 +82,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     scenarios = load_scenarios(args.paths or None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
-    app = create_app(scenarios=scenarios, clock=clock, root_api=args.api, seed=args.seed)
+    app = create_app(
+        scenarios=scenarios,
+        clock=clock,
+        root_api=args.api,
+        seed=args.seed,
+        allow_callback_hosts=args.allow_callback_host,
+    )
     where = f"http://{args.host}:{args.port}"
     served = [args.api] if args.api else sorted(ADAPTERS)
     mounts = ", ".join(f"{where}{'' if args.api else '/' + n}" for n in served)

@@ -152,6 +152,12 @@ async def requests(request: Request) -> Response:
     )
 
 
+async def callbacks(request: Request) -> Response:
+    mock = _mock(request)
+    with mock.engine.lock:
+        return JSONResponse({"callbacks": [d.to_json() for d in mock.outbox.deliveries]})
+
+
 async def scenarios(request: Request) -> Response:
     mock = _mock(request)
     if request.method == "GET":
@@ -186,5 +192,6 @@ routes = [
     Route("/batches", batches, methods=["GET"]),
     Route("/batches/{api}/{id:path}", batch, methods=["GET"]),
     Route("/requests", requests, methods=["GET"]),
+    Route("/callbacks", callbacks, methods=["GET"]),
     Route("/scenarios", scenarios, methods=["GET", "POST"]),
 ]

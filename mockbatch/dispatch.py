@@ -65,7 +65,7 @@ class ApiApp:
                 raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
             operation, path_params = self.spec.match(scope["method"], path)
             entry.operation = operation.id
-            reply = self._answer(operation, path_params, headers, body, entry)
+            reply = self._answer(operation, path, path_params, headers, body, entry)
         except ApiError as error:
             entry.unmatched = operation is None and isinstance(error, NotFound | MethodNotAllowed)
             entry.violations.extend(error.violations)
@@ -84,6 +84,7 @@ class ApiApp:
     def _answer(
         self,
         operation: Operation,
+        route_path: str,
         path_params: dict[str, str],
         headers: dict[str, str],
         body: bytes,
@@ -109,7 +110,9 @@ class ApiApp:
             )
         call = Call(
             method=entry.method,
-            path=entry.path,
+            path=route_path,
+            full_path=entry.path,
+            raw_query=entry.query,
             path_params=path_params,
             query=query,
             headers=headers,

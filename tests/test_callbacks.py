@@ -51,6 +51,9 @@ def test_delivered_once_when_the_batch_completes(client: httpx.Client, mock: Moc
     assert json.loads(got.body) == results
     assert got.headers["content-type"] == "application/json"
     assert len(mock.outbox.deliveries) == 1
+    (shown,) = client.get("/__mockbatch/callbacks").json()["callbacks"]
+    assert (shown["state"], shown["url"], shown["event"]) == ("delivered", target.url, "completed")
+    assert [a["status"] for a in shown["attempts"]] == [200]
     (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
     assert (entry.path, entry.status, entry.outcome) == (target.url, 200, "attempt 1: HTTP 200")
 

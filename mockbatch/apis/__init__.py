@@ -35,6 +35,16 @@ class Call:
     operation: Operation
     json: Any = NO_BODY
     violations: list[Violation] = field(default_factory=list)
+    full_path: str = ""  # the path as sent, with the API's prefix (``path`` is without it)
+    raw_query: str = ""  # the query string as sent
+
+    @property
+    def uris(self) -> list[str]:
+        """The request URI as sent, and as seen by the API (without the mock's prefix)."""
+        suffix = f"?{self.raw_query}" if self.raw_query else ""
+        return list(
+            dict.fromkeys([f"{self.path}{suffix}", f"{self.full_path or self.path}{suffix}"])
+        )
 
     def arg(self, name: str) -> str | None:
         """The first value of query parameter ``name``."""

@@ -12,12 +12,13 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..auth import AuthSettings
 from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..scenarios import Outcome
 from ..specs import violations as schema_violations
-from . import NO_BODY, Call, Reply
+from . import NO_BODY, Call, Reply, ivvy_auth
 
 if TYPE_CHECKING:
     from ..mock import Mock
@@ -32,6 +33,7 @@ BUILTIN_OUTCOME = Outcome(response={"success": True})
 # specificCode -> (HTTP status = errorCode, message)
 CODES: dict[int, tuple[int, str]] = {
     23000: (500, "Internal Server Error"),
+    23005: (401, "Request is stale"),
     23016: (400, "does not validate"),
     23017: (400, "is required"),
     24091: (500, "The information was not saved"),
@@ -72,6 +74,19 @@ class IvvyAdapter:
     # -- requests ---------------------------------------------------------------------------
 
     def handle(self, call: Call) -> Reply:
+        try:
+            ivvy_auth.check(
+                AuthSettings.from_options(self.mock.options(self.name)),
+                method=call.method,
+                uris=call.uris,
+                headers=call.headers,
+                body=call.body,
+                now=self.mock.engine.now(),
+            )
+        except ivvy_auth.SigningError as refused:
+            raise IvvyError(
+                refused.code, param=refused.param, more=refused.more, status=401
+            ) from None
         action = call.arg("action")
         if action is None:
             raise IvvyError(23017, param="action")
