@@ -5,6 +5,7 @@ Plain JSON in, JSON out; errors are ``{"error": message}`` with a 4xx status.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from .clock import VirtualClock, parse_time
 from .engine import Batch, ItemState
 from .errors import LoadError
+from .faults import Fault
 from .mock import Mock
 from .scenarios import Scenario
 
@@ -158,6 +160,44 @@ async def callbacks(request: Request) -> Response:
         return JSONResponse({"callbacks": [d.to_json() for d in mock.outbox.deliveries]})
 
 
+async def faults(request: Request) -> Response:
+    """GET lists the active faults; POST adds some (until reset); DELETE removes added ones."""
+    mock = _mock(request)
+    if request.method == "GET":
+        return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]})
+    if request.method == "DELETE":
+        mock.clear_faults()
+        return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]})
+    try:
+        body = await _json_body(request)
+    except ValueError as exc:
+        return _bad(f"body is not valid JSON: {exc}")
+    listed = body.get("faults") if isinstance(body, dict) and "faults" in body else [body]
+    if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
+        return _bad('send {"api": NAME, ...fault} or {"faults": [...]}')
+    added: list[Fault] = []
+    for raw in listed:
+        fault = dict(raw)
+        api = fault.pop("api", None)
+        if api not in request.app.state.apis:
+            return _bad(
+                f"each fault needs an 'api' this server serves: {request.app.state.apis}", 422
+            )
+        try:
+            scenario = Scenario.from_dict(
+                {"api": api, "faults": [fault]}, source="<POST /__mockbatch/faults>"
+            )
+        except LoadError as exc:
+            return _bad("fault refused", 422, problems=[str(p) for p in exc.problems])
+        added.extend(scenario.faults)
+    mock.add_faults(added)
+    return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]}, status_code=201)
+
+
+def _fault_json(fault: Fault) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(fault).items() if v not in (None, False, (), {})}
+
+
 async def scenarios(request: Request) -> Response:
     mock = _mock(request)
     if request.method == "GET":
@@ -193,5 +233,6 @@ routes = [
     Route("/batches/{api}/{id:path}", batch, methods=["GET"]),
     Route("/requests", requests, methods=["GET"]),
     Route("/callbacks", callbacks, methods=["GET"]),
+    Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/scenarios", scenarios, methods=["GET", "POST"]),
 ]

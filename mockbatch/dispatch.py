@@ -7,7 +7,9 @@ journal with its traceback so a test can show it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import traceback
 from typing import Any
 from urllib.parse import parse_qs
@@ -60,19 +62,36 @@ class ApiApp:
             body=body,
         )
         operation: Operation | None = None
+        extra: dict[str, str] = {}
         try:
             if too_large:
                 raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
             operation, path_params = self.spec.match(scope["method"], path)
             entry.operation = operation.id
-            reply = self._answer(operation, path, path_params, headers, body, entry)
+            query = parse_qs(entry.query, keep_blank_values=True)
+            with self.mock.engine.lock:
+                action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
+                refusal = self._rate_limit(headers, extra)
+            if action is not None and action.latency:
+                await asyncio.sleep(action.latency)
+            if action is not None and action.drop:
+                entry.outcome = "connection dropped (fault)"
+                await _drop(send)
+                return
+            if refusal is not None:
+                raise refusal
+            if action is not None and action.status:
+                raise ApiError(action.status, action.message, headers=action.headers())
+            reply = self._answer(operation, path, path_params, query, headers, body, entry)
         except ApiError as error:
             entry.unmatched = operation is None and isinstance(error, NotFound | MethodNotAllowed)
             entry.violations.extend(error.violations)
             reply = self.adapter.error(error)
+            reply.headers.update(error.headers)
         except Exception:  # a bug: never let it reach the client as a traceback
             entry.error = traceback.format_exc()
             reply = self.adapter.error(ApiError(500, "internal error in mockbatch"))
+        reply.headers.update(extra)
         payload = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
         entry.status = reply.status
         entry.response = reply.body if not isinstance(reply.body, bytes) else None
@@ -86,11 +105,11 @@ class ApiApp:
         operation: Operation,
         route_path: str,
         path_params: dict[str, str],
+        query: dict[str, list[str]],
         headers: dict[str, str],
         body: bytes,
         entry: Entry,
     ) -> Reply:
-        query = parse_qs(entry.query, keep_blank_values=True)
         parsed: Any = NO_BODY
         violations: list[Violation] = []
         media = operation.media_type(headers.get("content-type")) if body else None
@@ -126,6 +145,48 @@ class ApiApp:
                 return self.adapter.handle(call)
         finally:
             entry.violations.extend(call.violations)
+
+    def _rate_limit(self, headers: dict[str, str], extra: dict[str, str]) -> ApiError | None:
+        """Count the request against its key's window; the 429 to answer when over the limit."""
+        limiter = self.mock.rate_limiter(self.adapter.name)
+        if limiter is None:
+            return None
+        now = self.mock.clock.now()
+        allowed, remaining, reset_in = limiter.take(_api_key(headers), now)
+        extra.update(
+            {
+                "x-ratelimit-limit": str(limiter.limit),
+                "x-ratelimit-remaining": str(remaining),
+                "x-ratelimit-reset": str(limiter.reset_at(now)),
+            }
+        )
+        if allowed:
+            return None
+        wait = max(1, math.ceil(reset_in))
+        return ApiError(
+            429,
+            f"Rate limit exceeded. Try again in {wait} seconds.",
+            details={"retry_after": wait},
+            headers={"retry-after": str(wait)},
+        )
+
+
+def _api_key(headers: dict[str, str]) -> str:
+    """Who a request counts against: its bearer token or iVvy key, else anonymous."""
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    iws = headers.get("x-api-authorization", "")
+    if iws.startswith("IWS ") and ":" in iws:
+        return iws[4:].split(":", 1)[0]
+    return "anonymous"
+
+
+async def _drop(send: Send) -> None:
+    """Start a response and never finish it: the client sees the connection drop."""
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
+    )
 
 
 def _route_path(scope: Scope) -> str:

@@ -15,7 +15,7 @@ import bisect
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -173,6 +173,7 @@ class Batch:
     resumed: tuple[datetime, int] | None = None
     cancel: After | None = None
     cancel_running: bool = True
+    stalled: bool = False  # a fault: items start but never finish
 
     @property
     def polls(self) -> int:
@@ -186,7 +187,7 @@ class Batch:
         origin = self._origin(index)
         if self.paused:
             return ItemState.PENDING
-        done_at = self._moment(spec.after, origin, now)
+        done_at = None if self.stalled else self._moment(spec.after, origin, now)
         cancel_at = self.cancelled_at(now)
         if cancel_at is not None and (done_at is None or done_at > cancel_at):
             started_at = self._moment(spec.start, origin, cancel_at)
@@ -335,23 +336,32 @@ class Engine:
         self.ids = Ids(seed)
         self.lock = threading.RLock()
         self._batches: dict[tuple[str, str], Batch] = {}
+        # Fault hooks (set by the Mock): does a new batch stall; is a batch gone by now.
+        self.stalls: Callable[[Batch], bool] = lambda batch: False
+        self.gone: Callable[[Batch, datetime], bool] = lambda batch, now: False
 
     def now(self) -> datetime:
         return self.clock.now()
 
     def add(self, batch: Batch) -> Batch:
+        batch.stalled = self.stalls(batch)
         self._batches[(batch.api, batch.id)] = batch
         return batch
 
     def get(self, api: str, batch_id: str) -> Batch | None:
-        return self._batches.get((api, batch_id))
+        """The batch, or None when there is none (or a fault made it vanish or expire)."""
+        batch = self._batches.get((api, batch_id))
+        if batch is None or self.gone(batch, self.now()):
+            return None
+        return batch
 
     def poll(self, api: str, batch_id: str) -> Batch | None:
         """Look a batch up *as a poll*: the poll is counted before its state is read."""
         batch = self._batches.get((api, batch_id))
-        if batch is not None:
-            batch.poll_times.append(self.now())
-        return batch
+        if batch is None:
+            return None
+        batch.poll_times.append(self.now())
+        return None if self.gone(batch, self.now()) else batch
 
     def batches(self, api: str | None = None) -> list[Batch]:
         return [b for (a, _), b in self._batches.items() if api is None or a == api]

@@ -76,6 +76,7 @@ class ApiError(MockbatchError):
     message: str
     violations: list[Violation] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # added to the rendered reply
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

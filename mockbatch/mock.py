@@ -7,11 +7,13 @@ Adapters ask it which outcome a new item gets (:meth:`outcome_for`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
+from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, Journal
 from .scenarios import Outcome, Scenario
 
@@ -33,6 +35,10 @@ class Mock:
         self.journal = Journal(limit=journal_limit)
         self.outbox = Outbox(engine=self.engine, journal=self.journal)
         self.allow_hosts = tuple(allow_hosts)
+        self.faults = Faults()
+        self.rate_limits: dict[str, RateLimiter] = {}
+        self.engine.stalls = self._stalls
+        self.engine.gone = self._gone
         self.loaded: list[Scenario] = list(scenarios)
         self.added: list[Scenario] = []
         self.reset()
@@ -55,6 +61,8 @@ class Mock:
             self.engine.clear()
             self.journal.clear()
             self.outbox.clear()
+            self.faults.reset(f for s in self.scenarios for f in s.faults)
+            self.rate_limits = {}
             for scenario in self.scenarios:
                 self._install(scenario)
         self.outbox.wake()
@@ -63,7 +71,10 @@ class Mock:
         """Add a scenario now; its batches replace any with the same ID."""
         with self.engine.lock:
             self.added.append(scenario)
+            self.faults.from_scenarios.extend(scenario.faults)
+            self.rate_limits.pop(scenario.api, None)
             self._install(scenario)
+            self._refresh_stalls()
         self.outbox.wake()
 
     def _install(self, scenario: Scenario) -> None:
@@ -107,3 +118,41 @@ class Mock:
     def callback_policy(self, api: str) -> CallbackPolicy:
         """How this API's callbacks are delivered (its options, plus hosts allowed by flag)."""
         return CallbackPolicy.from_options(self.options(api), allow_hosts=self.allow_hosts)
+
+    def rate_limiter(self, api: str) -> RateLimiter | None:
+        """This API's rate limit (``options: {rate_limit: {limit, window}}``), if it has one."""
+        if api not in self.rate_limits:
+            limiter = RateLimiter.from_options(self.options(api))
+            if limiter is None:
+                return None
+            self.rate_limits[api] = limiter
+        return self.rate_limits[api]
+
+    def add_faults(self, faults: Iterable[Fault]) -> None:
+        """Activate faults now (until reset)."""
+        with self.engine.lock:
+            self.faults.add(faults)
+            self._refresh_stalls()
+
+    def clear_faults(self) -> None:
+        """Remove the faults added at run time (the scenarios' faults stay)."""
+        with self.engine.lock:
+            self.faults.clear_added()
+            self._refresh_stalls()
+
+    def _refresh_stalls(self) -> None:
+        for batch in self.engine.batches():
+            batch.stalled = self._stalls(batch)
+
+    def _stalls(self, batch: Batch) -> bool:
+        return any(f.stall for f in self.faults.for_batch(batch.api, batch.id))
+
+    def _gone(self, batch: Batch, now: datetime) -> bool:
+        for fault in self.faults.for_batch(batch.api, batch.id):
+            if fault.vanish_after_polls is not None and batch.polls > fault.vanish_after_polls:
+                return True
+            if fault.expire_after is not None:
+                done = batch.completed_at(now)
+                if done is not None and now - done >= timedelta(seconds=fault.expire_after):
+                    return True
+        return False

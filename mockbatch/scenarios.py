@@ -25,6 +25,7 @@ from . import yamlfile
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
+from .faults import Fault
 from .templates import has_placeholders, render
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -151,6 +152,7 @@ class Scenario:
     rules: tuple[Rule, ...] = ()
     default: Outcome | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    faults: tuple[Fault, ...] = ()
     source: str = "<scenario>"
     text: str = ""
 
@@ -204,6 +206,7 @@ class Scenario:
             ),
             default=Outcome.from_dict(default) if default is not None else None,
             options=data.get("options", {}),
+            faults=tuple(Fault.from_dict(data["api"], f) for f in data.get("faults", ())),
             source=source,
             text=text,
         )

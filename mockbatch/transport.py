@@ -70,7 +70,11 @@ class InProcessTransport(httpx.BaseTransport):
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, send)
-        return status, headers, b"".join(chunks)
+        content = b"".join(chunks)
+        declared = dict(headers).get(b"content-length")
+        if declared is not None and int(declared) != len(content):
+            raise httpx.RemoteProtocolError("the server closed the connection mid-response")
+        return status, headers, content
 
     def close(self) -> None:
         if self._loop.is_running():

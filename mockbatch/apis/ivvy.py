@@ -16,6 +16,7 @@ from ..auth import AuthSettings
 from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
+from ..faults import STATUS_TEXT
 from ..scenarios import Outcome
 from ..specs import violations as schema_violations
 from . import NO_BODY, Call, Reply, ivvy_auth
@@ -220,8 +221,9 @@ class IvvyAdapter:
             found = IvvyError(23016, param="namespace", more=[where], status=404)
         elif error.status == 413:
             found = IvvyError(23016, param="body", more=[error.message], status=413)
-        else:
-            found = IvvyError(23000)
+        else:  # injected faults (429, 5xx) and mockbatch's own bugs
+            found = IvvyError(23000, status=error.status if error.status >= 400 else 500)
+            found.message = STATUS_TEXT.get(found.status, found.message)
         body: dict[str, Any] = {
             "errorCode": found.status,
             "message": found.message,

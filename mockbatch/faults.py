@@ -1,0 +1,214 @@
+"""Faults on demand: what breaks real batch clients, from scenarios or the control API.
+
+Request faults pick requests by operation and query and then delay them, answer them with an
+error status (in the provider's format, with ``Retry-After``), or drop the connection. Batch
+faults make a batch stall, vanish after some polls, or expire after it completes. A rate limit
+counts requests per API key in fixed windows of the mock's clock.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+STATUS_TEXT = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One fault rule (see the README, "Faults", for each key)."""
+
+    api: str
+    operation: str | None = None
+    query: Mapping[str, str] = field(default_factory=dict)
+    on: tuple[int, ...] = ()
+    every: int | None = None
+    probability: float | None = None
+    seed: int = 0
+    times: int | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    latency: float | tuple[float, float] | None = None
+    drop: bool = False
+    batch: str | None = None
+    stall: bool = False
+    vanish_after_polls: int | None = None
+    expire_after: float | None = None
+
+    @classmethod
+    def from_dict(cls, api: str, raw: Mapping[str, Any]) -> Fault:
+        latency = raw.get("latency")
+        if isinstance(latency, Mapping):
+            latency = (float(latency["min"]), float(latency["max"]))
+        on = raw.get("on", ())
+        return cls(
+            api=api,
+            operation=raw.get("operation"),
+            query={str(k): str(v) for k, v in raw.get("query", {}).items()},
+            on=tuple(on) if isinstance(on, list) else (int(on),) if on else (),
+            every=raw.get("every"),
+            probability=raw.get("probability"),
+            seed=int(raw.get("seed", 0)),
+            times=raw.get("times"),
+            status=raw.get("status"),
+            retry_after=raw.get("retry_after"),
+            latency=latency,
+            drop=bool(raw.get("drop", False)),
+            batch=raw.get("batch"),
+            stall=bool(raw.get("stall", False)),
+            vanish_after_polls=raw.get("vanish_after_polls"),
+            expire_after=raw.get("expire_after"),
+        )
+
+    @property
+    def is_batch_fault(self) -> bool:
+        return self.batch is not None
+
+    def matches_request(self, api: str, operation: str, query: Mapping[str, list[str]]) -> bool:
+        if self.is_batch_fault or api != self.api:
+            return False
+        if self.operation is not None and self.operation != operation:
+            return False
+        return all(query.get(k, [None])[0] == v for k, v in self.query.items())
+
+    def matches_batch(self, api: str, batch_id: str) -> bool:
+        return (
+            self.batch is not None and api == self.api and fnmatch.fnmatchcase(batch_id, self.batch)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What to do to one request: wait, then answer with ``status`` or drop, or go on."""
+
+    fault: Fault
+    latency: float = 0.0
+
+    @property
+    def status(self) -> int | None:
+        return self.fault.status
+
+    @property
+    def drop(self) -> bool:
+        return self.fault.drop
+
+    def headers(self) -> dict[str, str]:
+        if self.fault.retry_after is None:
+            return {}
+        return {"retry-after": f"{self.fault.retry_after:g}"}
+
+    @property
+    def message(self) -> str:
+        return STATUS_TEXT.get(self.status or 0, "Fault injected by mockbatch")
+
+
+@dataclass(slots=True)
+class _Counter:
+    seen: int = 0
+    fired: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Faults:
+    """The active faults of a mock, with their counters (reset with the mock)."""
+
+    def __init__(self) -> None:
+        self.from_scenarios: list[Fault] = []
+        self.added: list[Fault] = []
+        self._counters: dict[int, _Counter] = {}
+
+    @property
+    def all(self) -> list[Fault]:
+        return [*self.from_scenarios, *self.added]
+
+    def reset(self, scenario_faults: Iterable[Fault]) -> None:
+        """Back to the scenarios' faults, counters and random streams restarted."""
+        self.from_scenarios = list(scenario_faults)
+        self.added.clear()
+        self._counters.clear()
+
+    def add(self, faults: Iterable[Fault]) -> None:
+        self.added.extend(faults)
+
+    def clear_added(self) -> None:
+        self.added.clear()
+
+    def for_request(
+        self, api: str, operation: str, query: Mapping[str, list[str]]
+    ) -> Action | None:
+        """The first fault that fires for this request (each matching fault counts it)."""
+        chosen: Action | None = None
+        for fault in self.all:
+            if not fault.matches_request(api, operation, query):
+                continue
+            counter = self._counters.setdefault(id(fault), _Counter(rng=random.Random(fault.seed)))
+            counter.seen += 1
+            if chosen is None and self._fires(fault, counter):
+                counter.fired += 1
+                chosen = Action(fault, _latency(fault, counter.rng))
+        return chosen
+
+    @staticmethod
+    def _fires(fault: Fault, counter: _Counter) -> bool:
+        if fault.times is not None and counter.fired >= fault.times:
+            return False
+        if fault.on:
+            return counter.seen in fault.on
+        if fault.every:
+            return counter.seen % fault.every == 0
+        if fault.probability is not None:
+            return counter.rng.random() < fault.probability
+        return True
+
+    def for_batch(self, api: str, batch_id: str) -> list[Fault]:
+        return [f for f in self.all if f.matches_batch(api, batch_id)]
+
+
+def _latency(fault: Fault, rng: random.Random) -> float:
+    if isinstance(fault.latency, tuple):
+        low, high = fault.latency
+        return rng.uniform(low, high)
+    return float(fault.latency or 0.0)
+
+
+@dataclass(slots=True)
+class RateLimiter:
+    """``limit`` requests per ``window`` seconds per key, in fixed windows of the mock's clock."""
+
+    limit: int
+    window: float
+    _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RateLimiter | None:
+        raw = options.get("rate_limit")
+        if not isinstance(raw, Mapping):
+            return None
+        return cls(limit=int(raw["limit"]), window=float(raw.get("window", 60)))
+
+    def take(self, key: str, now: datetime) -> tuple[bool, int, float]:
+        """Count a request: (allowed, remaining, seconds until the window resets)."""
+        t = now.timestamp()
+        start = t - (t % self.window)
+        begun, used = self._windows.get(key, (start, 0))
+        if begun != start:
+            used = 0
+        used += 1
+        self._windows[key] = (start, used)
+        reset_in = start + self.window - t
+        return used <= self.limit, max(0, self.limit - used), reset_in
+
+    def reset_at(self, now: datetime) -> int:
+        """The unix time the current window ends."""
+        t = now.timestamp()
+        return int(t - (t % self.window) + self.window)
