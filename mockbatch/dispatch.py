@@ -20,7 +20,7 @@ from .apis import NO_BODY, Adapter, Call, Reply
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
 from .journal import Entry
 from .mock import Mock
-from .specs import Operation, Spec
+from .specs import Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
@@ -46,6 +46,7 @@ class ApiApp:
         self.spec = spec
         self.check_responses = check_responses
         self.max_body = max_body
+        self._validated = Memo()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -92,7 +93,10 @@ class ApiApp:
             entry.error = traceback.format_exc()
             reply = self.adapter.error(ApiError(500, "internal error in mockbatch"))
         reply.headers.update(extra)
-        payload = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
+        if reply.raw is not None:
+            payload = reply.raw
+        else:
+            payload = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
         entry.status = reply.status
         entry.response = reply.body if not isinstance(reply.body, bytes) else None
         if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
@@ -111,22 +115,39 @@ class ApiApp:
         entry: Entry,
     ) -> Reply:
         parsed: Any = NO_BODY
-        violations: list[Violation] = []
-        media = operation.media_type(headers.get("content-type")) if body else None
+        content_type = headers.get("content-type")
+        media = operation.media_type(content_type) if body else None
         if body and media is not None and (media == "application/json" or media.endswith("+json")):
             try:
                 parsed = json.loads(body)
             except (ValueError, RecursionError) as exc:
-                violations.append(Violation("body", "", f"not valid JSON: {exc}", "json"))
-        if not violations:
-            violations = operation.validate_request(
-                query=query,
-                headers=headers,
-                path_params=path_params,
-                content_type=headers.get("content-type"),
-                body=parsed,
-                has_body=bool(body),
+                parsed = Violation("body", "", f"not valid JSON: {exc}", "json")
+
+        def validate() -> tuple[Violation, ...]:
+            if isinstance(parsed, Violation):
+                return (parsed,)
+            return tuple(
+                operation.validate_request(
+                    query=query,
+                    headers=headers,
+                    path_params=path_params,
+                    content_type=content_type,
+                    body=parsed,
+                    has_body=bool(body),
+                )
             )
+
+        key = (
+            operation.id,
+            entry.query,
+            content_type,
+            body,
+            tuple(path_params.items()),
+            tuple(headers.get(name) for name in operation.header_names),
+        )
+        violations = list(self._validated.get(key, validate, len(body)))
+        if isinstance(parsed, Violation):
+            parsed = NO_BODY
         call = Call(
             method=entry.method,
             path=route_path,

@@ -174,6 +174,7 @@ class Batch:
     cancel: After | None = None
     cancel_running: bool = True
     stalled: bool = False  # a fault: items start but never finish
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # adapters' derived bytes
 
     @property
     def polls(self) -> int:

@@ -6,10 +6,11 @@ Adapters ask it which outcome a new item gets (:meth:`outcome_for`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
@@ -36,6 +37,7 @@ class Mock:
         self.outbox = Outbox(engine=self.engine, journal=self.journal)
         self.allow_hosts = tuple(allow_hosts)
         self.faults = Faults()
+        self._settings: dict[tuple[str, str], Any] = {}
         self.rate_limits: dict[str, RateLimiter] = {}
         self.engine.stalls = self._stalls
         self.engine.gone = self._gone
@@ -63,6 +65,7 @@ class Mock:
             self.outbox.clear()
             self.faults.reset(f for s in self.scenarios for f in s.faults)
             self.rate_limits = {}
+            self._settings.clear()
             for scenario in self.scenarios:
                 self._install(scenario)
         self.outbox.wake()
@@ -71,6 +74,7 @@ class Mock:
         """Add a scenario now; its batches replace any with the same ID."""
         with self.engine.lock:
             self.added.append(scenario)
+            self._settings.clear()
             self.faults.from_scenarios.extend(scenario.faults)
             self.rate_limits.pop(scenario.api, None)
             self._install(scenario)
@@ -109,15 +113,39 @@ class Mock:
 
     def options(self, api: str) -> dict[str, Any]:
         """This API's ``options`` merged over its scenarios (later files win)."""
-        merged: dict[str, Any] = {}
-        for scenario in self.scenarios:
-            if scenario.api == api:
-                merged.update(scenario.options)
-        return merged
+
+        def merge() -> dict[str, Any]:
+            merged: dict[str, Any] = {}
+            for scenario in self.scenarios:
+                if scenario.api == api:
+                    merged.update(scenario.options)
+            return merged
+
+        found: dict[str, Any] = self._derived("options", api, merge)
+        return found
+
+    def auth(self, api: str) -> AuthSettings:
+        """This API's authentication settings (``options: {auth: ...}``)."""
+        found: AuthSettings = self._derived(
+            "auth", api, lambda: AuthSettings.from_options(self.options(api))
+        )
+        return found
 
     def callback_policy(self, api: str) -> CallbackPolicy:
         """How this API's callbacks are delivered (its options, plus hosts allowed by flag)."""
-        return CallbackPolicy.from_options(self.options(api), allow_hosts=self.allow_hosts)
+        found: CallbackPolicy = self._derived(
+            "callbacks",
+            api,
+            lambda: CallbackPolicy.from_options(self.options(api), allow_hosts=self.allow_hosts),
+        )
+        return found
+
+    def _derived(self, kind: str, api: str, make: Callable[[], Any]) -> Any:
+        """Settings computed from the scenarios once, until the scenarios change."""
+        key = (kind, api)
+        if key not in self._settings:
+            self._settings[key] = make()
+        return self._settings[key]
 
     def rate_limiter(self, api: str) -> RateLimiter | None:
         """This API's rate limit (``options: {rate_limit: {limit, window}}``), if it has one."""

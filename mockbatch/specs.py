@@ -8,7 +8,7 @@ per operation and reused.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,6 +81,7 @@ class Operation:
     parameters: tuple[Parameter, ...] = ()
     body_required: bool = False
     body_types: dict[str, jsonschema.Draft202012Validator | None] = field(default_factory=dict)
+    header_names: tuple[str, ...] = ()  # declared headers: part of what is validated
 
     def validate_request(
         self,
@@ -182,6 +183,33 @@ class Operation:
         return violations(validator, body, "response")
 
 
+class Memo:
+    """Results of a pure function of request bytes, remembered (bounded, oldest dropped first).
+
+    Validation depends only on the bytes of the request, and polling clients send the same
+    request again and again, so a request seen before is not validated again.
+    """
+
+    def __init__(self, size: int = 2048, max_key_bytes: int = 65536) -> None:
+        self.size = size
+        self.max_key_bytes = max_key_bytes
+        self._store: dict[Any, Any] = {}
+
+    def get(self, key: Any, compute: Callable[[], Any], key_bytes: int = 0) -> Any:
+        if key_bytes > self.max_key_bytes:
+            return compute()
+        found = self._store.get(key, _MISSING)
+        if found is _MISSING:
+            found = compute()
+            if len(self._store) >= self.size:
+                del self._store[next(iter(self._store))]
+            self._store[key] = found
+        return found
+
+
+_MISSING = object()
+
+
 def violations(
     validator: jsonschema.Draft202012Validator, value: Any, location: str, prefix: str = ""
 ) -> list[Violation]:
@@ -255,11 +283,40 @@ class Spec:
         ref = _pointer(pointer)
         found = self._validators.get(ref)
         if found is None:
-            found = jsonschema.Draft202012Validator(
-                {"$ref": f"{_URI}#{ref}"}, registry=self._registry
-            )
+            schema = self._inline(self.resolve("#" + ref), depth=0)
+            if schema is None:  # recursive: leave the references to the registry
+                schema = {"$ref": f"{_URI}#{ref}"}
+            found = jsonschema.Draft202012Validator(schema, registry=self._registry)
             self._validators[ref] = found
         return found
+
+    def _inline(self, node: Any, depth: int) -> Any:
+        """``node`` with every local ``$ref`` replaced by its target, so validating resolves
+        nothing per request; None for a recursive schema (left to the registry)."""
+        if depth > 32:
+            return None
+        if isinstance(node, Mapping):
+            if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+                target = self._inline(self.resolve(node["$ref"]), depth + 1)
+                if target is None:
+                    return None
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return {"allOf": [target, rest]} if rest else target
+            out = {}
+            for key, value in node.items():
+                inlined = self._inline(value, depth + 1)
+                if inlined is None and value is not None:
+                    return None
+                out[key] = inlined
+            return out
+        if isinstance(node, list):
+            items = [self._inline(v, depth + 1) for v in node]
+            return (
+                None
+                if any(i is None and v is not None for i, v in zip(items, node, strict=True))
+                else items
+            )
+        return node
 
     def component(self, name: str) -> jsonschema.Draft202012Validator:
         """The validator of ``#/components/schemas/{name}``."""
@@ -354,6 +411,7 @@ class Spec:
             pointer=pointer,
             raw=raw,
             parameters=tuple(params),
+            header_names=tuple(p.name.lower() for p in params if p.location == "header"),
             body_required=body_required,
             body_types=body_types,
         )
@@ -362,7 +420,7 @@ class Spec:
         """The node a local ``$ref`` (``#/...``) points at."""
         node: Any = self.document
         for part in _ref_parts(ref):
-            node = node[part]
+            node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
 

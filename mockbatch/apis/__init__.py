@@ -59,6 +59,9 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = (
+        None  # ``body`` already serialised (adapters cache bodies that cannot change)
+    )
 
 
 class Adapter(Protocol):

@@ -12,12 +12,12 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..auth import AuthSettings
 from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..faults import STATUS_TEXT
 from ..scenarios import Outcome
+from ..specs import Memo
 from ..specs import violations as schema_violations
 from . import NO_BODY, Call, Reply, ivvy_auth
 
@@ -71,13 +71,14 @@ class IvvyAdapter:
         self.spec = spec
         self._run_schema = spec.component("RunRequest")
         self._async_schema = spec.component("AsyncRequest")
+        self._checked = Memo()
 
     # -- requests ---------------------------------------------------------------------------
 
     def handle(self, call: Call) -> Reply:
         try:
             ivvy_auth.check(
-                AuthSettings.from_options(self.mock.options(self.name)),
+                self.mock.auth(self.name),
                 method=call.method,
                 uris=call.uris,
                 headers=call.headers,
@@ -117,8 +118,14 @@ class IvvyAdapter:
             return self._restart(batch_id)
         return self._repost(batch_id)
 
+    def _check(self, validator: Any, call: Call) -> list[Violation]:
+        """The action's body schema applied to the body (remembered by the body's bytes)."""
+        key = (id(validator), call.body)
+        found = self._checked.get(key, lambda: tuple(_check(validator, call.json)), len(call.body))
+        return list(found)
+
     def _run(self, call: Call) -> Reply:
-        violations = _check(self._run_schema, call.json)
+        violations = self._check(self._run_schema, call)
         if violations:
             call.violations.extend(violations)
             raise _run_error(violations)
@@ -141,7 +148,7 @@ class IvvyAdapter:
         return outcome.make(job_input, index, seed=self.mock.engine.ids.seed)
 
     def _async_id(self, call: Call) -> str:
-        violations = _check(self._async_schema, call.json)
+        violations = self._check(self._async_schema, call)
         if violations:
             call.violations.extend(violations)
             if any(v.keyword == "required" for v in violations):
@@ -166,7 +173,11 @@ class IvvyAdapter:
             raise IvvyError(24114)
         if now - done >= RESULTS_KEPT:
             raise IvvyError(24115, more=["Results are kept for 2 days after a batch completes"])
-        return Reply(200, results_body(batch))
+        # A completed batch's results never change: serialise them once.
+        if "results" not in batch.cache:
+            batch.cache["results"] = _serialised(results_body(batch))
+        body, raw = batch.cache["results"]
+        return Reply(200, body, raw=raw)
 
     def _restart(self, batch_id: str) -> Reply:
         batch = self._find(batch_id)
@@ -285,6 +296,10 @@ def results_body(batch: Batch) -> dict[str, Any]:
             }
         )
     return {"asyncId": batch.id, "results": results}
+
+
+def _serialised(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    return body, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _check(validator: Any, instance: Any) -> list[Violation]:

@@ -1,0 +1,212 @@
+"""Requests per second and latency of the mock against a bare Starlette app serving the same bytes.
+
+    python bench/throughput.py [--seconds 3] [--connections 16]
+
+Both servers run as uvicorn subprocesses on 127.0.0.1 with the same settings (uvloop and
+httptools when installed), one worker each, request validation and the journal on for the mock.
+The load comes from a separate process: keep-alive connections over raw sockets, so the client
+is not the bottleneck. It prints requests/s, p50 and p99 latency per API and the ratio mock/bare,
+then the time each server takes from process start to its first answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Target:
+    """One request to measure: a results page of an API."""
+
+    api: str
+    method: str
+    path: str
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def raw(self, host: str) -> bytes:
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"host: {host}"]
+        lines += [f"{k}: {v}" for k, v in self.headers]
+        if self.body or self.method == "POST":
+            lines += ["content-type: application/json", f"content-length: {len(self.body)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
+TARGETS = [
+    Target(
+        "ivvy",
+        "POST",
+        "/ivvy/api/1.0/batch?action=results",
+        json.dumps({"async": "e35e06ee592d17a42dc9e6252a058617"}).encode(),
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[int, float]]:
+    """Start a uvicorn server subprocess; yields (port, seconds until it first answered)."""
+    port = _free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*args, "--port", str(port)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=HERE.parent,
+    )
+    try:
+        ready = _wait_ready(port, started, process)
+        yield port, ready
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wait_ready(port: int, started: float, process: subprocess.Popen[bytes]) -> float:
+    probe = b"GET /__ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    while time.perf_counter() - started < 20:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(probe)
+                if s.recv(16).startswith(b"HTTP/1.1"):
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.002)
+    raise RuntimeError("server did not start within 20 s")
+
+
+async def _connection(port: int, request: bytes, until: float, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    while time.perf_counter() < until:
+        sent = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - sent)
+    writer.close()
+
+
+def _load(
+    port: int, request: bytes, seconds: float, connections: int, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
+    latencies: list[float] = []
+    until = time.perf_counter() + seconds
+
+    async def main() -> None:
+        await asyncio.gather(
+            *(_connection(port, request, until, latencies) for _ in range(connections))
+        )
+
+    asyncio.run(main())
+    out.put(latencies)
+
+
+def measure(port: int, target: Target, seconds: float, connections: int) -> dict[str, float]:
+    request = target.raw(f"127.0.0.1:{port}")
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    warmup = multiprocessing.Process(target=_load, args=(port, request, 0.5, connections, queue))
+    warmup.start(), queue.get(), warmup.join()
+    worker = multiprocessing.Process(
+        target=_load, args=(port, request, seconds, connections, queue)
+    )
+    worker.start()
+    latencies = sorted(queue.get())
+    worker.join()
+    return {
+        "rps": len(latencies) / seconds,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def capture(port: int, target: Target) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(
+            target.raw(f"127.0.0.1:{port}").replace(
+                b"HTTP/1.1\r\n", b"HTTP/1.1\r\nconnection: close\r\n", 1
+            )
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    return int(head.split()[1]), body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    python = sys.executable
+    mock_cmd = [python, "-m", "mockbatch", "serve", "--clock", "virtual"]
+    rows = []
+    with server(mock_cmd) as (mock_port, mock_ready):
+        for target in TARGETS:
+            status, body = capture(mock_port, target)
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+                f.write(body)
+            env = {"BARE_BODY": f.name, "BARE_STATUS": str(status), "PYTHONPATH": str(HERE)}
+            bare_cmd = [
+                python,
+                "-m",
+                "uvicorn",
+                "bare_app:app",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+            mock = measure(mock_port, target, args.seconds, args.connections)
+            with server(bare_cmd, env) as (bare_port, bare_ready):
+                assert capture(bare_port, target)[1] == body, (
+                    "the bare app must send the same bytes"
+                )
+                bare = measure(bare_port, target, args.seconds, args.connections)
+            os.unlink(f.name)
+            rows.append((target.api, len(body), mock, bare))
+    print(
+        f"{'api':8} {'bytes':>6} {'mock rps':>9} {'bare rps':>9} {'ratio':>6} {'mock p50/p99 ms':>16} {'bare p50/p99 ms':>16}"
+    )
+    for api, size, mock, bare in rows:
+        print(
+            f"{api:8} {size:6d} {mock['rps']:9.0f} {bare['rps']:9.0f} {mock['rps'] / bare['rps']:6.2f}"
+            f" {mock['p50_ms']:7.2f}/{mock['p99_ms']:<8.2f} {bare['p50_ms']:7.2f}/{bare['p99_ms']:<8.2f}"
+        )
+    print(
+        f"start-up to first answer: mock {mock_ready:.3f} s, bare {bare_ready:.3f} s, ratio {mock_ready / bare_ready:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
