@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
 from .engine import Batch, Engine
 from .journal import Journal
 
@@ -243,6 +241,8 @@ class Outbox:
         message = delivery.message
         number = len(delivery.attempts) + 1
         attempt = Attempt(number=number, time=self.engine.now())
+        import httpx  # only when a callback is made: keeps httpx off the serving start-up path
+
         try:
             response = httpx.post(
                 message.url,

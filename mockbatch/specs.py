@@ -259,7 +259,7 @@ class Spec:
         path = Path(path)
         try:
             text = path.read_text("utf-8")
-            document = yamlfile.load(text)
+            document = yamlfile.load(text, fast=True)
         except (OSError, UnicodeDecodeError) as exc:
             raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
         except yaml.YAMLError as exc:

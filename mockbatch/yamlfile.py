@@ -73,9 +73,24 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load(text: str) -> Any:
-    """Parse YAML (or JSON) text; raises ``yaml.YAMLError`` with a mark on bad syntax."""
-    return yaml.load(text, Loader=_Loader)
+def load(text: str, *, fast: bool = False) -> Any:
+    """Parse YAML (or JSON) text; raises ``yaml.YAMLError`` with a mark on bad syntax.
+
+    ``fast`` parses with libyaml where PyYAML has it (for big, trusted files such as the
+    specs; its syntax error messages differ from the pure-Python parser's).
+    """
+    return yaml.load(text, Loader=_FastLoader if fast else _Loader)
+
+
+if hasattr(yaml, "CSafeLoader"):
+
+    class _FastLoader(yaml.CSafeLoader):
+        """The same rules as ``_Loader``, on libyaml's parser."""
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _FastLoader.yaml_constructors = _Loader.yaml_constructors
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = _Loader  # type: ignore[misc,assignment]
 
 
 def line_of(text: str, path: Sequence[str | int]) -> int:
