@@ -194,16 +194,19 @@ def main() -> int:
                 bare = measure(bare_port, target, args.seconds, args.connections)
             os.unlink(f.name)
             rows.append((target.api, len(body), mock, bare))
-    print(
-        f"{'api':8} {'bytes':>6} {'mock rps':>9} {'bare rps':>9} {'ratio':>6} {'mock p50/p99 ms':>16} {'bare p50/p99 ms':>16}"
-    )
+    header = ("api", "bytes", "mock rps", "bare rps", "ratio", "mock p50/p99 ms", "bare p50/p99 ms")
+    print("{:8} {:>6} {:>9} {:>9} {:>6} {:>16} {:>16}".format(*header))
     for api, size, mock, bare in rows:
+        ratio = mock["rps"] / bare["rps"]
+        mock_ms = f"{mock['p50_ms']:.2f}/{mock['p99_ms']:.2f}"
+        bare_ms = f"{bare['p50_ms']:.2f}/{bare['p99_ms']:.2f}"
         print(
-            f"{api:8} {size:6d} {mock['rps']:9.0f} {bare['rps']:9.0f} {mock['rps'] / bare['rps']:6.2f}"
-            f" {mock['p50_ms']:7.2f}/{mock['p99_ms']:<8.2f} {bare['p50_ms']:7.2f}/{bare['p99_ms']:<8.2f}"
+            f"{api:8} {size:6d} {mock['rps']:9.0f} {bare['rps']:9.0f} {ratio:6.2f}"
+            f" {mock_ms:>16} {bare_ms:>16}"
         )
+    ratio = mock_ready / bare_ready
     print(
-        f"start-up to first answer: mock {mock_ready:.3f} s, bare {bare_ready:.3f} s, ratio {mock_ready / bare_ready:.2f}"
+        f"start-up to first answer: mock {mock_ready:.3f} s, bare {bare_ready:.3f} s, ratio {ratio:.2f}"
     )
     return 0
 

@@ -1,0 +1,138 @@
+"""Soak: many concurrent clients creating and polling batches on every API, for a bounded time.
+
+    python bench/soak.py [--clients 200] [--seconds 20]
+
+Starts the mock on 127.0.0.1 (a thread in this process, port 0, virtual clock), runs the clients,
+and checks what a client must be able to rely on: no 5xx, no connection errors, every batch's
+status monotonic (never back from finished), item counts consistent in every response, and every
+request in the journal. Prints a summary; exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from mockbatch import ServerThread, VirtualClock, create_app
+from mockbatch.journal import DEFAULT_LIMIT
+
+
+@dataclass
+class Findings:
+    """What the clients saw; ``problems`` must stay empty."""
+
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    batches: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def answer(self, response: httpx.Response) -> httpx.Response:
+        self.requests += 1
+        self.statuses[response.status_code] += 1
+        if response.status_code >= 500:
+            self.problems.append(
+                f"{response.request.method} {response.request.url}: {response.status_code}"
+            )
+        return response
+
+
+ClientLoop = Callable[[httpx.AsyncClient, Findings], Awaitable[None]]
+
+
+async def ivvy(client: httpx.AsyncClient, seen: Findings) -> None:
+    """Run a batch, poll progress until 100 and results until complete; progress never drops."""
+    jobs = [
+        {"namespace": "contact", "action": "addOrUpdateContact", "params": {"n": n}}
+        for n in range(10)
+    ]
+    created = seen.answer(await client.post("/ivvy/api/1.0/batch?action=run", json={"jobs": jobs}))
+    async_id = created.json()["asyncId"]
+    seen.batches += 1
+    last = -1
+    for _ in range(50):
+        progress = seen.answer(
+            await client.post("/ivvy/api/1.0/batch?action=progress", json={"async": async_id})
+        ).json()["progress"]
+        if progress < last:
+            seen.problems.append(f"ivvy {async_id}: progress went back from {last} to {progress}")
+        last = progress
+        results = seen.answer(
+            await client.post("/ivvy/api/1.0/batch?action=results", json={"async": async_id})
+        )
+        if results.status_code == 200:
+            if len(results.json()["results"]) != len(jobs):
+                seen.problems.append(f"ivvy {async_id}: {len(results.json()['results'])} results")
+            return
+        if results.json().get("specificCode") != 24114:
+            seen.problems.append(f"ivvy {async_id}: results answered {results.text}")
+            return
+    seen.problems.append(f"ivvy {async_id}: never finished")
+
+
+LOOPS: dict[str, ClientLoop] = {"ivvy": ivvy}
+
+
+async def _client(
+    base_url: str, loops: list[ClientLoop], until: float, seen: Findings, n: int
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        i = n
+        while time.perf_counter() < until:
+            try:
+                await loops[i % len(loops)](client, seen)
+            except httpx.TransportError as exc:
+                seen.problems.append(f"connection error: {type(exc).__name__}: {exc}")
+            i += 1
+
+
+def soak(*, clients: int, seconds: float, apis: list[str] | None = None) -> Findings:
+    """Run the soak against a fresh mock; returns what was seen (problems empty when all held)."""
+    app = create_app(clock=VirtualClock(), journal_limit=max(DEFAULT_LIMIT, 10_000_000))
+    names = [n for n in (apis or LOOPS) if n in app.state.apis]
+    loops = [LOOPS[n] for n in names]
+    seen = Findings()
+    with ServerThread(app) as server:
+        until = time.perf_counter() + seconds
+
+        async def main() -> None:
+            await asyncio.gather(
+                *(_client(server.url, loops, until, seen, n) for n in range(clients))
+            )
+
+        asyncio.run(main())
+    journaled = len([e for e in app.state.mock.journal.entries() if e.kind == "request"])
+    if journaled != seen.requests:
+        seen.problems.append(f"journal has {journaled} requests, clients sent {seen.requests}")
+    return seen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--api", action="append", help="only these APIs (default: all)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    seen = soak(clients=args.clients, seconds=args.seconds, apis=args.api)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{args.clients} clients, {elapsed:.1f} s: {seen.requests} requests "
+        f"({seen.requests / elapsed:.0f}/s), {seen.batches} batches, statuses {dict(seen.statuses)}"
+    )
+    for problem in seen.problems[:20]:
+        print(f"PROBLEM: {problem}")
+    print("ok" if not seen.problems else f"{len(seen.problems)} problems")
+    return 1 if seen.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
