@@ -1,0 +1,72 @@
+"""Hostile input on every route: the provider's error format, never a 500, and the server keeps
+serving. (schemathesis' negative generation covers the specs; these are the hand-made cases.)"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from mockbatch.mock import Mock
+
+# Every API adds its routes here: (method, path) with a realistic batch ID in it.
+ROUTES: dict[str, list[tuple[str, str]]] = {
+    "ivvy": [
+        ("POST", "/ivvy/api/1.0/batch?action=run"),
+        ("POST", "/ivvy/api/1.0/batch?action=results"),
+    ],
+}
+
+NESTED = b"[" * 5000 + b"]" * 5000
+BODIES = {
+    "not JSON": (b"this is not json", "application/json"),
+    "invalid UTF-8": (b'{"a": "\xff\xfe"}', "application/json"),
+    "deeply nested": (NESTED, "application/json"),
+    "nested under the parser's limit": (
+        b'{"jobs": ' + b"[" * 900 + b"]" * 900 + b"}",
+        "application/json",
+    ),
+    "form data": (b"a=1&b=2", "application/x-www-form-urlencoded"),
+    "no content type": (b'{"jobs": []}', ""),
+    "JSON null": (b"null", "application/json"),
+    "huge number": (b'{"async": 1e999999}', "application/json"),
+    "empty": (b"", "application/json"),
+}
+CASES = [(api, method, path) for api, routes in ROUTES.items() for method, path in routes]
+
+
+def _error_format(api: str, body: object) -> bool:
+    if api == "ivvy":
+        return isinstance(body, dict) and {"errorCode", "message", "specificCode"} <= set(body)
+    if api == "check":
+        return isinstance(body, dict) and isinstance(body.get("error"), dict)
+    return isinstance(body, dict) and "error" in body
+
+
+@pytest.mark.parametrize("api, method, path", CASES)
+@pytest.mark.parametrize("name", BODIES)
+def test_bad_bodies_get_the_providers_error(
+    client: httpx.Client, mock: Mock, api: str, method: str, path: str, name: str
+) -> None:
+    content, ctype = BODIES[name]
+    headers = {"content-type": ctype} if ctype else {}
+    response = client.request(method, path, content=content, headers=headers)
+
+    assert 400 <= response.status_code < 500, response.text
+    assert _error_format(api, response.json()), response.text
+    assert all(e.error is None for e in mock.journal.entries())
+    assert client.get("/__mockbatch/health").status_code == 200
+
+
+@pytest.mark.parametrize("api", ROUTES)
+@pytest.mark.parametrize(
+    "suffix", ["/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fsecret", "/%7f%00", "/" + "a" * 5000]
+)
+def test_odd_paths_get_the_providers_not_found(client: httpx.Client, api: str, suffix: str) -> None:
+    response = client.get(f"/{api}/api{suffix}")
+    assert response.status_code in (404, 405), response.text
+    assert _error_format(api, response.json())
+
+
+def test_a_path_that_climbs_out_of_the_api_is_not_found(client: httpx.Client) -> None:
+    response = client.get("/ivvy/api/../../../etc/passwd")  # the client resolves the dots
+    assert (response.status_code, response.json()["error"]) == (404, "no API at /etc/passwd")
