@@ -89,7 +89,7 @@ def create_app(
         allow_hosts=allow_callback_hosts,
     )
     loaded = load_specs(names, specs)
-    routes: list[BaseRoute] = [Mount(control.PREFIX, routes=control.routes)]
+    routes: list[BaseRoute] = []  # the APIs first: they get the traffic
     for name in names:
         adapter: Adapter = ADAPTERS[name](mock, loaded[name])
         if hasattr(adapter, "callback_target"):
@@ -102,8 +102,11 @@ def create_app(
             max_body=max_body,
         )
         routes.append(Mount("" if root_api else f"/{name}", app=api_app))
-    if not root_api:
-        routes.append(Route("/{path:path}", _unknown_api, methods=None))
+    control_api = Mount(control.PREFIX, routes=control.routes)
+    if root_api:  # the API at "/" would match everything: the control API goes first
+        routes.insert(0, control_api)
+    else:
+        routes += [control_api, Route("/{path:path}", _unknown_api, methods=None)]
     app = Starlette(routes=routes)
     mock.outbox.wake()
     app.state.mock = mock

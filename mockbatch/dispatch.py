@@ -47,6 +47,7 @@ class ApiApp:
         self.check_responses = check_responses
         self.max_body = max_body
         self._validated = Memo()
+        self._queries = Memo(size=512)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -69,7 +70,7 @@ class ApiApp:
                 raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
             operation, path_params = self.spec.match(scope["method"], path)
             entry.operation = operation.id
-            query = parse_qs(entry.query, keep_blank_values=True)
+            query = self._queries.get(entry.query, lambda: _parse_query(entry.query))
             with self.mock.engine.lock:
                 action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
                 refusal = self._rate_limit(headers, extra)
@@ -190,6 +191,10 @@ class ApiApp:
             details={"retry_after": wait},
             headers={"retry-after": str(wait)},
         )
+
+
+def _parse_query(raw: str) -> dict[str, list[str]]:
+    return parse_qs(raw, keep_blank_values=True)
 
 
 def _api_key(headers: dict[str, str]) -> str:

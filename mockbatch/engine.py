@@ -173,7 +173,7 @@ class Batch:
     resumed: tuple[datetime, int] | None = None
     cancel: After | None = None
     cancel_running: bool = True
-    stalled: bool = False  # a fault: items start but never finish
+    stalled_at: datetime | None = None  # a fault: items unfinished by then never finish
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # adapters' derived bytes
 
     @property
@@ -188,7 +188,9 @@ class Batch:
         origin = self._origin(index)
         if self.paused:
             return ItemState.PENDING
-        done_at = None if self.stalled else self._moment(spec.after, origin, now)
+        done_at = self._moment(spec.after, origin, now)
+        if done_at is not None and self.stalled_at is not None and done_at > self.stalled_at:
+            done_at = None
         cancel_at = self.cancelled_at(now)
         if cancel_at is not None and (done_at is None or done_at > cancel_at):
             started_at = self._moment(spec.start, origin, cancel_at)
@@ -258,7 +260,22 @@ class Batch:
         return len(matching), matching[offset : offset + limit]
 
     def completed_at(self, now: datetime) -> datetime | None:
-        """When the last item finished, or None while any is unfinished (or none arrived)."""
+        """When the last item finished, or None while any is unfinished (or none arrived).
+
+        Once complete a batch stays complete (time only moves forward), so the answer is kept
+        for as long as no item is added.
+        """
+        n = len(self.items)
+        known = self.cache.get("completed_at")
+        if known is not None and known[0] == n:
+            found: datetime = known[1]
+            return found
+        done = self._completed_at(now)
+        if done is not None:
+            self.cache["completed_at"] = (n, done)
+        return done
+
+    def _completed_at(self, now: datetime) -> datetime | None:
         if len(self.items) == 0:
             return None
         if isinstance(self.items, GeneratedItems):
@@ -345,7 +362,7 @@ class Engine:
         return self.clock.now()
 
     def add(self, batch: Batch) -> Batch:
-        batch.stalled = self.stalls(batch)
+        batch.stalled_at = self.now() if self.stalls(batch) else None
         self._batches[(batch.api, batch.id)] = batch
         return batch
 

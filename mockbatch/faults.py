@@ -125,29 +125,38 @@ class Faults:
     def __init__(self) -> None:
         self.from_scenarios: list[Fault] = []
         self.added: list[Fault] = []
+        self.all: tuple[Fault, ...] = ()  # both lists, kept current (read on every request)
         self._counters: dict[int, _Counter] = {}
-
-    @property
-    def all(self) -> list[Fault]:
-        return [*self.from_scenarios, *self.added]
 
     def reset(self, scenario_faults: Iterable[Fault]) -> None:
         """Back to the scenarios' faults, counters and random streams restarted."""
         self.from_scenarios = list(scenario_faults)
         self.added.clear()
         self._counters.clear()
+        self._changed()
+
+    def add_from_scenario(self, faults: Iterable[Fault]) -> None:
+        self.from_scenarios.extend(faults)
+        self._changed()
 
     def add(self, faults: Iterable[Fault]) -> None:
         self.added.extend(faults)
+        self._changed()
 
     def clear_added(self) -> None:
         self.added.clear()
+        self._changed()
+
+    def _changed(self) -> None:
+        self.all = (*self.from_scenarios, *self.added)
 
     def for_request(
         self, api: str, operation: str, query: Mapping[str, list[str]]
     ) -> Action | None:
         """The first fault that fires for this request (each matching fault counts it)."""
         chosen: Action | None = None
+        if not self.all:
+            return None
         for fault in self.all:
             if not fault.matches_request(api, operation, query):
                 continue
@@ -171,6 +180,8 @@ class Faults:
         return True
 
     def for_batch(self, api: str, batch_id: str) -> list[Fault]:
+        if not self.all:
+            return []
         return [f for f in self.all if f.matches_batch(api, batch_id)]
 
 

@@ -75,7 +75,7 @@ class Mock:
         with self.engine.lock:
             self.added.append(scenario)
             self._settings.clear()
-            self.faults.from_scenarios.extend(scenario.faults)
+            self.faults.add_from_scenario(scenario.faults)
             self.rate_limits.pop(scenario.api, None)
             self._install(scenario)
             self._refresh_stalls()
@@ -169,8 +169,13 @@ class Mock:
             self._refresh_stalls()
 
     def _refresh_stalls(self) -> None:
+        now = self.clock.now()
         for batch in self.engine.batches():
-            batch.stalled = self._stalls(batch)
+            stalls = self._stalls(batch)
+            if not stalls:
+                batch.stalled_at = None
+            elif batch.stalled_at is None:
+                batch.stalled_at = now
 
     def _stalls(self, batch: Batch) -> bool:
         return any(f.stall for f in self.faults.for_batch(batch.api, batch.id))

@@ -184,3 +184,10 @@ def test_a_bad_fault_is_refused_with_its_place(client: httpx.Client) -> None:
         "<POST /__mockbatch/faults>:1: faults[0].status: 200 is less than the minimum of 400"
         " (valid: 400 or more)",
     ]
+
+
+def test_a_stall_never_takes_back_what_already_finished(client: httpx.Client) -> None:
+    assert call(client, "results", {"async": DONE}).status_code == 200
+    add_fault(client, batch="*", stall=True)
+    assert call(client, "results", {"async": DONE}).status_code == 200
+    assert progress(client).json() == {"progress": 100}
