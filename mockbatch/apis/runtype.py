@@ -296,6 +296,8 @@ def _valid_body(call: Call) -> dict[str, Any]:
     broken = [v for v in call.violations if v.location in ("body", "header")]
     if not broken and isinstance(call.json, dict):
         return call.json
+    not_object = [v for v in broken if v.keyword == "type" and not v.path]
+    broken = not_object or broken  # a body that is no object breaks nothing else worth saying
     raise RuntypeError(400, "Invalid request body", *[_detail(v) for v in broken])
 
 
