@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import httpx
 
-from mockbatch import Scenario, ServerThread, VirtualClock, create_app
+from mockbatch import Scenario, ServerThread, VirtualClock, create_app, load_scenarios
 from mockbatch.mock import Mock
 from mockbatch.resources import specs_dir
 from mockbatch.specs import Spec
 
+CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
 API = "/runtype/v1"
 KEY = {"Authorization": "Bearer rt_test"}
 BIG = "b7f3c9d2-4a1e-4f8a-9c3e-2d5a7f6b8e9c"
@@ -483,3 +485,33 @@ def test_run_now_of_a_schedule_without_records_has_no_batch(client: httpx.Client
     assert run["batchExecutionId"] is None
     assert run["runId"] is not None
     assert page["pagination"]["total"] == 0
+
+
+def test_scenario_fixed_fields_failures_and_agent_batches(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
+    (scenario,) = load_scenarios([CORPUS / "good" / "runtype_million.yaml"])
+    mock.load(scenario)
+    clock.advance(1)
+
+    first, *_, tenth = results(client, "million").json()["data"]
+    agent_batch = "2b1e6c1a-6a55-4d8e-9f53-6f1d3e2c7a10"
+    (only_id,) = results(client, agent_batch).json()["data"]
+    revoked = client.get(
+        f"{API}/schedules/batch/million/results", headers={"Authorization": "Bearer rt_revoked"}
+    )
+
+    assert (first["agentExecutionId"], first["result"]) == ("agent-0", {"n": 0})
+    assert (tenth["status"], tenth["error"], tenth["recordResultId"]) == (
+        "failed",
+        "boom at 10",
+        "res_9",
+    )
+    assert (only_id["recordId"], only_id["record"], only_id["flowId"]) == (
+        "rec_only_an_id",
+        None,
+        None,
+    )
+    assert only_id["error"] == "Step 1 failed"
+    assert status(client, agent_batch)["flowId"] == "agent_1"
+    assert revoked.status_code == 403
