@@ -3,11 +3,13 @@
     python bench/results_page.py
 
 For each API in ``TARGETS`` and each batch size, a server process starts on 127.0.0.1 (port 0)
-with one generated batch that is half finished (every 3rd item failed), and the script times a
-100-item page from the middle of the batch, unfiltered and filtered to failed items (median
-of 50 requests over one keep-alive connection), and reads the server's resident memory
-(VmRSS) afterwards. It prints a table and the ratio of the 1,000,000-item page time to the
-1,000-item one, and exits 1 when a ratio reaches 1.5 or a server uses 200 MB or more.
+with one generated batch that is half finished (every 3rd item failed). The script times a
+100-item page from the middle of the batch, unfiltered and filtered to failed items: the
+median of 200 requests over one keep-alive connection per server, the two servers running
+side by side with their requests alternating, so whatever else the machine does slows both
+alike. Then it reads each server's resident memory (VmRSS). It prints a table and the ratio
+of the 1,000,000-item page time to the 1,000-item one, and exits 1 when a ratio reaches 1.5
+or a server uses 200 MB or more.
 
 Not a test: timings depend on the machine, so pytest never runs this. Another API is one more
 ``Target`` in ``TARGETS``: a scenario for a batch of ``count`` items, and how to ask for a page.
@@ -21,7 +23,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -30,7 +33,8 @@ import httpx
 
 SIZES = (1_000, 1_000_000)
 PAGE = 100
-RUNS = 50
+RUNS = 200
+WARM_UP = 5
 MAX_RATIO = 1.5
 MAX_RSS_MB = 200
 BATCH = "bench-batch"
@@ -106,43 +110,77 @@ def rss_mb(pid: int) -> float:
 Timing = tuple[float, int]  # median ms, items matching the filter
 
 
-def measure(target: Target, count: int, folder: Path) -> tuple[dict[bool, Timing], float]:
-    """Page timings unfiltered and filtered, and the server's RSS (MB) afterwards."""
+@contextmanager
+def server(target: Target, count: int, folder: Path) -> Iterator[tuple[httpx.Client, int]]:
+    """A server process with ``target``'s batch of ``count`` items: (a client on it, its pid)."""
     path = folder / f"{target.api}-{count}.yaml"
     path.write_text(target.scenario(count))
     command = [sys.executable, __file__, "--serve", target.api, str(path)]
-    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
         if not url:
             raise RuntimeError(f"the {target.api} server did not start")
-        times = {}
         with httpx.Client(base_url=url) as http:
-            for failed in (False, True):
-                times[failed] = time_page(http, target, failed)
-        return times, rss_mb(server.pid)
+            yield http, process.pid
     finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(10)
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(10)
 
 
-def time_page(http: httpx.Client, target: Target, failed: bool) -> Timing:
+Memory = tuple[float, float]  # server RSS in MB: started, after the requests
+
+
+def measure(target: Target, folder: Path) -> dict[int, tuple[dict[bool, Timing], Memory]]:
+    """Per batch size: page timings unfiltered and filtered, and the server's RSS.
+
+    Both servers run at once and their requests alternate, so whatever else the machine is
+    doing slows both alike.
+    """
+    with ExitStack() as stack:
+        servers = {count: stack.enter_context(server(target, count, folder)) for count in SIZES}
+        started = {count: rss_mb(pid) for count, (_, pid) in servers.items()}
+        times: dict[int, dict[bool, Timing]] = {count: {} for count in SIZES}
+        for failed in (False, True):
+            requests = {
+                count: page_request(http, target, failed) for count, (http, _) in servers.items()
+            }
+            samples: dict[int, list[float]] = {count: [] for count in SIZES}
+            for run in range(RUNS + WARM_UP):
+                for count, (http, _) in servers.items():
+                    elapsed = time_one(http, *requests[count][:3])
+                    if run >= WARM_UP:
+                        samples[count].append(elapsed)
+            for count in SIZES:
+                times[count][failed] = statistics.median(samples[count]), requests[count][3]
+        return {
+            count: (times[count], (started[count], rss_mb(pid)))
+            for count, (_, pid) in servers.items()
+        }
+
+
+def page_request(
+    http: httpx.Client, target: Target, failed: bool
+) -> tuple[str, dict[str, str], dict[str, str], int]:
+    """The request for a full page from the middle of the (filtered) batch, and the total."""
     path, query, headers = target.page(0, 1, failed)
-    total = http.get(path, params=query, headers=headers).json()["pagination"]["total"]
+    total: int = http.get(path, params=query, headers=headers).json()["pagination"]["total"]
     offset = max(0, min(total // 2, total - PAGE))
-    path, query, headers = target.page(offset, PAGE, failed)
-    samples = []
-    for run in range(RUNS + 5):
-        start = time.perf_counter()
-        response = http.get(path, params=query, headers=headers)
-        elapsed = time.perf_counter() - start
-        if response.status_code != 200 or len(response.json()["data"]) != PAGE:
-            raise RuntimeError(f"{path} {query}: {response.status_code} {response.text[:200]}")
-        if run >= 5:  # the first few warm up
-            samples.append(elapsed * 1000)
-    return statistics.median(samples), total
+    return (*target.page(offset, PAGE, failed), total)
+
+
+def time_one(
+    http: httpx.Client, path: str, query: dict[str, str], headers: dict[str, str]
+) -> float:
+    """Milliseconds for one page request (checked to be a full page)."""
+    start = time.perf_counter()
+    response = http.get(path, params=query, headers=headers)
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200 or len(response.json()["data"]) != PAGE:
+        raise RuntimeError(f"{path} {query}: {response.status_code} {response.text[:200]}")
+    return elapsed * 1000
 
 
 def machine() -> str:
@@ -160,16 +198,20 @@ def machine() -> str:
 def main() -> int:
     print(f"machine: {machine()}")
     print(f"one {PAGE}-item page from the middle of the batch, median of {RUNS} requests\n")
-    print(f"{'api':<10}{'batch':>11}  {'filter':<8}{'matching':>11}{'page ms':>9}{'RSS MB':>8}")
+    print(
+        f"{'api':<10}{'batch':>11}  {'filter':<8}{'matching':>11}{'page ms':>9}"
+        f"{'RSS MB at start':>17}{'after':>7}"
+    )
     broken = []
     with TemporaryDirectory() as folder:
         for target in TARGETS:
-            results = {count: measure(target, count, Path(folder)) for count in SIZES}
-            for count, (times, rss) in results.items():
+            results = measure(target, Path(folder))
+            for count, (times, (start, rss)) in results.items():
                 for failed, (ms, total) in times.items():
                     label = "failed" if failed else "-"
                     print(
-                        f"{target.api:<10}{count:>11,}  {label:<8}{total:>11,}{ms:>9.2f}{rss:>8.1f}"
+                        f"{target.api:<10}{count:>11,}  {label:<8}{total:>11,}{ms:>9.2f}"
+                        f"{start:>17.1f}{rss:>7.1f}"
                     )
                 if rss >= MAX_RSS_MB:
                     broken.append(f"{target.api} {count:,}: server RSS {rss:.1f} MB")
