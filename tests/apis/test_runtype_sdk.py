@@ -127,6 +127,15 @@ def test_a_limit_over_the_maximum_is_an_api_error_400(connect: Any) -> None:
     assert error.value.body["details"][0]["path"] == "limit"
 
 
+def test_cancelling_an_unknown_batch_is_a_plain_api_error_404(connect: Any) -> None:
+    # Runtype documents no 404 for cancel, so the SDK has no typed error for it.
+    with pytest.raises(ApiError) as error:
+        connect().batch.cancel_a_batch_execution("no-such-batch")
+
+    assert not isinstance(error.value, NotFoundError)
+    assert (error.value.status_code, error.value.body["error"]) == (404, "Batch not found")
+
+
 def test_submit_follow_and_cancel(connect: Any, clock: VirtualClock) -> None:
     api = connect()
 
