@@ -76,7 +76,54 @@ async def ivvy(client: httpx.AsyncClient, seen: Findings) -> None:
     seen.problems.append(f"ivvy {async_id}: never finished")
 
 
-LOOPS: dict[str, ClientLoop] = {"ivvy": ivvy}
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+async def runtype(client: httpx.AsyncClient, seen: Findings) -> None:
+    """Submit, poll status until terminal (processed never drops), page the results."""
+    auth = {"authorization": "Bearer rt_soak"}
+    records = [f"rec_{n}" for n in range(12)]
+    submitted = seen.answer(
+        await client.post(
+            "/runtype/v1/batch/flow",
+            json={"flowId": "flow_12345abcde", "recordIds": records},
+            headers=auth,
+        )
+    )
+    batch_id = submitted.json()["batchExecutionId"]
+    seen.batches += 1
+    processed, status = -1, "queued"
+    for _ in range(50):
+        answer = seen.answer(await client.get(f"/runtype/v1/batch/status/{batch_id}", headers=auth))
+        body = answer.json()
+        if body["processedRecords"] < processed or body["totalRecords"] != len(records):
+            seen.problems.append(f"runtype {batch_id}: status went back or miscounted: {body}")
+        processed, status = body["processedRecords"], body["status"]
+        if status in TERMINAL:
+            break
+    else:
+        seen.problems.append(f"runtype {batch_id}: never finished")
+    got: list[str] = []
+    offset = 0
+    while True:
+        page = seen.answer(
+            await client.get(
+                f"/runtype/v1/schedules/batch/{batch_id}/results",
+                params={"limit": "5", "offset": str(offset)},
+                headers=auth,
+            )
+        ).json()
+        got += [r["recordId"] for r in page["data"]]
+        if page["pagination"]["total"] != len(records):
+            seen.problems.append(f"runtype {batch_id}: total {page['pagination']['total']}")
+        if not page["pagination"]["hasMore"]:
+            break
+        offset += 5
+    if got != records:
+        seen.problems.append(f"runtype {batch_id}: paged {got}")
+
+
+LOOPS: dict[str, ClientLoop] = {"ivvy": ivvy, "runtype": runtype}
 
 
 async def _client(

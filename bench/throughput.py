@@ -115,8 +115,12 @@ async def _connection(port: int, request: bytes, until: float, latencies: list[f
 
 
 def _load(
-    port: int, request: bytes, seconds: float, connections: int, out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    port: int,
+    request: bytes,
+    seconds: float,
+    connections: int,
+    out: multiprocessing.Queue[list[float]],
+) -> None:
     latencies: list[float] = []
     until = time.perf_counter() + seconds
 
@@ -131,9 +135,11 @@ def _load(
 
 def measure(port: int, target: Target, seconds: float, connections: int) -> dict[str, float]:
     request = target.raw(f"127.0.0.1:{port}")
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    queue: multiprocessing.Queue[list[float]] = multiprocessing.Queue()
     warmup = multiprocessing.Process(target=_load, args=(port, request, 0.5, connections, queue))
-    warmup.start(), queue.get(), warmup.join()
+    warmup.start()
+    queue.get()
+    warmup.join()
     worker = multiprocessing.Process(
         target=_load, args=(port, request, seconds, connections, queue)
     )

@@ -8,13 +8,16 @@ import pytest
 
 from mockbatch.mock import Mock
 
-# Every API adds its routes here: (method, path) with a realistic batch ID in it.
+# Every API adds its routes that take a body: (method, path) with a realistic ID in it.
 ROUTES: dict[str, list[tuple[str, str]]] = {
     "ivvy": [
         ("POST", "/ivvy/api/1.0/batch?action=run"),
         ("POST", "/ivvy/api/1.0/batch?action=results"),
     ],
+    "runtype": [("POST", "/runtype/v1/batch/flow")],
 }
+# A valid key where the API wants one, so the body is what gets judged.
+AUTH = {"runtype": {"authorization": "Bearer rt_test"}}
 
 NESTED = b"[" * 5000 + b"]" * 5000
 BODIES = {
@@ -49,7 +52,9 @@ def test_bad_bodies_get_the_providers_error(
 ) -> None:
     content, ctype = BODIES[name]
     headers = {"content-type": ctype} if ctype else {}
-    response = client.request(method, path, content=content, headers=headers)
+    response = client.request(
+        method, path, content=content, headers={**AUTH.get(api, {}), **headers}
+    )
 
     assert 400 <= response.status_code < 500, response.text
     assert _error_format(api, response.json()), response.text
@@ -62,7 +67,7 @@ def test_bad_bodies_get_the_providers_error(
     "suffix", ["/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fsecret", "/%7f%00", "/" + "a" * 5000]
 )
 def test_odd_paths_get_the_providers_not_found(client: httpx.Client, api: str, suffix: str) -> None:
-    response = client.get(f"/{api}/api{suffix}")
+    response = client.get(f"/{api}/api{suffix}", headers=AUTH.get(api, {}))
     assert response.status_code in (404, 405), response.text
     assert _error_format(api, response.json())
 

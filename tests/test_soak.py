@@ -14,7 +14,7 @@ def test_short_soak_keeps_every_promise() -> None:
     seen = soak(clients=20, seconds=2)
 
     assert seen.problems == []
-    assert seen.batches >= 20
+    assert seen.batches >= 20 * len(LOOPS) // 2
     assert set(seen.statuses) <= {200, 400}  # 400: iVvy's 24114 "not completed"
     assert seen.requests == sum(seen.statuses.values())
 
