@@ -97,8 +97,9 @@ def _details(error: jsonschema.ValidationError) -> list[Detail]:
     if keyword == "additionalProperties":
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         return [_at(path, k, "Unknown field") for k in instance if k not in known]
-    if keyword == "propertyNames":
-        return [_at(path, instance, f"Unknown key (valid: {', '.join(value['enum'])})")]
+    if "propertyNames" in error.relative_schema_path:  # the key itself broke the schema
+        valid = ", ".join(map(str, value)) if keyword == "enum" else str(value)
+        return [_at(path, instance, f"Unknown key (valid: {valid})")]
     if keyword == "oneOf" and isinstance(instance, dict):  # items xor fileId
         if "items" in instance and "fileId" in instance:
             return [{"field": "fileId", "message": "Give items or fileId, not both"}]
