@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ..engine import Batch, GeneratedItems, ItemState
@@ -40,6 +40,7 @@ def iso(when: datetime | None) -> str | None:
     """``2024-01-15T10:30:00Z`` (milliseconds only when there are any)."""
     if when is None:
         return None
+    when = when.astimezone(timezone.utc)
     text = when.strftime("%Y-%m-%dT%H:%M:%S")
     if when.microsecond:
         text += f".{when.microsecond // 1000:03d}"

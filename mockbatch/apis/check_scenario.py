@@ -113,6 +113,9 @@ def _body(value: Any, ok: bool, at: Path) -> list[tuple[Path, str, str]]:
             found.append(
                 ([*at, "confidence"], f"{confidence!r} is not a confidence", "a number from 0 to 1")
             )
+    ver = value.get("verificationId")
+    if ok and ver is not None and not (isinstance(ver, str) and ver.startswith("ver_")):
+        found.append(([*at, "verificationId"], f"{ver!r} is not a verification id", "ver_..."))
     for key in ("costCents", "processingTimeMs", "retryCount"):
         count = value.get(key)
         if count is not None and not has_placeholders(count):
@@ -125,7 +128,9 @@ def _meta(meta: Mapping[str, Any], at: Path) -> list[tuple[Path, str, str]]:
     found = _unknown(meta, META_KEYS, at)
     if "name" in meta and not isinstance(meta["name"], (str, type(None))):
         found.append(([*at, "name"], "a batch name is text", "a string"))
-    if "methods" in meta and not isinstance(meta["methods"], Mapping):
+    methods = meta.get("methods", {})
+    weights = methods.values() if isinstance(methods, Mapping) else [None]
+    if any(isinstance(w, bool) or not isinstance(w, (int, float)) for w in weights):
         found.append(
             ([*at, "methods"], "methods map a method to its weight", "e.g. {reasoning: 1.0}")
         )

@@ -388,3 +388,21 @@ def test_same_requests_give_the_same_ids(client: httpx.Client, mock: Mock) -> No
     again = [create(client, "x")["id"] for _ in range(3)]
     assert first == again
     assert len(set(first)) == 3
+
+
+def test_times_are_utc_with_a_z(client: httpx.Client, mock: Mock) -> None:
+    load(
+        mock,
+        """
+batches:
+  - id: batch_tz
+    created_at: "2026-01-01T01:59:50+02:00"
+    items:
+      - {input: {content: x}, after: {seconds: 1.5}}
+""",
+    )
+    (item,) = results(client, "batch_tz")["items"]
+    assert (item["createdAt"], item["completedAt"]) == (
+        "2025-12-31T23:59:50Z",
+        "2025-12-31T23:59:51.500Z",
+    )

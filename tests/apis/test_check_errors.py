@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from mockbatch import VirtualClock
 
@@ -307,3 +308,30 @@ def test_every_error_is_journaled_with_its_violation(client: httpx.Client, app: 
         "items",
         "minItems",
     )
+
+
+def test_errors_before_the_adapter_and_bugs_keep_the_envelope_and_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockbatch import create_app
+    from mockbatch.apis.check import CheckAdapter
+    from mockbatch.transport import InProcessTransport
+
+    def broken(self: CheckAdapter, call: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(CheckAdapter, "_list", broken)
+    app = create_app(clock=VirtualClock(), max_body=1024)
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
+        too_big = http.post(
+            f"{BATCHES}/upload", files={"file": ("c.csv", b"x" * 2048)}, headers=KEY
+        )
+        bug = http.get(BATCHES, headers=KEY)
+
+    assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
+    assert (bug.status_code, bug.json()) == (
+        500,
+        {"error": {"code": "internal_error", "message": "Internal server error"}},
+    )
+    assert [limits(r)[1] for r in (too_big, bug)] == [199, 198]
+    assert "RuntimeError: a bug" in (app.state.mock.journal.entries()[1].error or "")
