@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..specs import Spec
 
 FILES = "check.files"  # the engine API name uploaded files are kept under
-KEY = re.compile(r"^Bearer vfy_[A-Za-z0-9_-]+$")
+KEY = re.compile(r"Bearer vfy_[A-Za-z0-9_-]+")
 BUILTIN_OUTCOME = Outcome(response={"verdict": "true", "confidence": 0.95})
 LIST_LIMIT, RESULTS_LIMIT = 10, 20
 
@@ -103,7 +103,7 @@ class CheckAdapter:
             message = (
                 "API key is required. Include it in the Authorization header as 'Bearer vfy_...'"
             )
-        elif not KEY.match(auth):
+        elif not KEY.fullmatch(auth):
             message = "Invalid API key. Send 'Authorization: Bearer vfy_...' with an active key"
         else:
             return
@@ -124,15 +124,15 @@ class CheckAdapter:
             "methods": body.get("methods") or {},
             "options": body.get("options") or {},
         }
-        if "fileId" in body:
-            file = self._file(body["fileId"])
+        file = self._file(body["fileId"]) if "fileId" in body else None
+        if file is not None:
             inputs = [file.items.spec(i).input for i in range(len(file.items))]
-            meta["fileId"] = file.id
         else:
             inputs = [item_input(item) for item in body["items"]]
         batch_id = "batch_" + engine.ids.next("check.batch")[:12]
-        if "fileId" in body:
+        if file is not None:
             file.meta["usedBy"] = batch_id
+            meta["fileId"] = file.id
         specs = [self._item(data, i) for i, data in enumerate(inputs)]
         batch = engine.create(self.name, batch_id, specs, meta)
         created = batch_json(batch, self._now())
