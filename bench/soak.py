@@ -123,7 +123,37 @@ async def runtype(client: httpx.AsyncClient, seen: Findings) -> None:
         seen.problems.append(f"runtype {batch_id}: paged {got}")
 
 
-LOOPS: dict[str, ClientLoop] = {"ivvy": ivvy, "runtype": runtype}
+async def check(client: httpx.AsyncClient, seen: Findings) -> None:
+    """Create a batch, poll its results until terminal: counts agree with the items each time."""
+    auth = {"authorization": "Bearer vfy_soak"}
+    items = [{"content": f"Claim number {n}."} for n in range(8)]
+    created = seen.answer(await client.post("/check/v1/batch", json={"items": items}, headers=auth))
+    batch_id = created.json()["id"]
+    seen.batches += 1
+    processed = -1
+    for _ in range(50):
+        page = seen.answer(
+            await client.get(
+                f"/check/v1/batch/{batch_id}/results", params={"limit": "100"}, headers=auth
+            )
+        ).json()
+        summary, listed = page["batch"], page["items"]
+        done = [i for i in listed if i["status"] in ("completed", "failed", "skipped")]
+        succeeded = sum(i["status"] == "completed" for i in listed)
+        failed = sum(i["status"] == "failed" for i in listed)
+        if (summary["successCount"], summary["failureCount"]) != (succeeded, failed):
+            seen.problems.append(f"check {batch_id}: summary {summary} disagrees with its items")
+        if summary["processedItems"] < processed or len(listed) != len(items):
+            seen.problems.append(f"check {batch_id}: processed went back or items lost: {summary}")
+        processed = summary["processedItems"]
+        if summary["status"] in ("completed", "failed", "cancelled"):
+            if len(done) != len(items):
+                seen.problems.append(f"check {batch_id}: {summary['status']} with unfinished items")
+            return
+    seen.problems.append(f"check {batch_id}: never finished")
+
+
+LOOPS: dict[str, ClientLoop] = {"ivvy": ivvy, "runtype": runtype, "check": check}
 
 
 async def _client(

@@ -30,6 +30,13 @@ EXEMPT: dict[str, dict[str, str]] = {
         # the body schema: a body valid for one action is rightly refused for another.
         "positive_data_acceptance": "body schema depends on the action query parameter",
     },
+    "check": {
+        # Documented refusals of schema-valid requests: acceptThreshold must exceed
+        # escalateThreshold (a relation between two fields JSON Schema cannot state), an
+        # uploaded file's content must parse as CSV or JSON items, and cancelling a finished
+        # batch is 400 CANNOT_CANCEL.
+        "positive_data_acceptance": "cross-field, file-content and batch-state refusals",
+    },
 }
 
 

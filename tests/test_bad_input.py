@@ -15,9 +15,13 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
         ("POST", "/ivvy/api/1.0/batch?action=results"),
     ],
     "runtype": [("POST", "/runtype/v1/batch/flow")],
+    "check": [("POST", "/check/v1/batch")],
 }
 # A valid key where the API wants one, so the body is what gets judged.
-AUTH = {"runtype": {"authorization": "Bearer rt_test"}}
+AUTH = {
+    "runtype": {"authorization": "Bearer rt_test"},
+    "check": {"authorization": "Bearer vfy_test"},
+}
 
 NESTED = b"[" * 5000 + b"]" * 5000
 BODIES = {

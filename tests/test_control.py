@@ -14,7 +14,7 @@ JOB = {"namespace": "test", "action": "ping", "params": {}}
 def test_health_names_the_apis_clock_and_scenarios(client: httpx.Client) -> None:
     body = client.get("/__mockbatch/health").json()
     assert body["status"] == "ok"
-    assert body["apis"] == list(ADAPTERS)
+    assert body["apis"] == sorted(ADAPTERS)
     assert body["clock"] == {"kind": "virtual", "now": "2026-01-01T00:00:00+00:00"}
     assert "ivvy-docs" in [s["name"] for s in body["scenarios"]]
 

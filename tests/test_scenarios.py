@@ -219,18 +219,24 @@ def test_minimal_file_takes_every_default() -> None:
     assert scenario.options == {}
 
 
-def test_api_without_adapter_checks_takes_any_ids_and_fields() -> None:
-    scenario = load("check_any_ids.yaml")
-    page = {"url": "https://www.example.com/pricing", "method": "GET"}
+def test_check_items_verdicts_errors_and_rules() -> None:
+    scenario = load("check_fields.yaml")
 
     assert scenario.api == "check"
-    assert scenario.batches[0].id == "batch-1"
-    assert scenario.options == {"region": "eu", "pageSize": 50}
-    assert scenario.outcome_for(page) is scenario.rules[0].outcome
-    assert scenario.outcome_for({**page, "method": "POST"}) is None  # no default
-    insecure = scenario.outcome_for({"url": "http://example.com/"})
-    assert insecure is not None
-    assert insecure.fails(1)
+    assert [b.id for b in scenario.batches] == ["batch_fixed1", "batch_generated"]
+    fixed = scenario.batches[0]
+    assert fixed.meta["options"]["acceptThreshold"] == 0.9
+    assert [(i.ok, i.body) for i in fixed.items] == [
+        (True, {"verdict": "true", "confidence": 0.99, "costCents": 7}),
+        (False, {"errorMessage": "Verification timeout after 120 seconds", "retryCount": 2}),
+        (True, None),
+    ]
+    moon = {"content": "The moon is cheese", "context": {"source": "textbook"}}
+    assert scenario.outcome_for(moon) is scenario.rules[0].outcome
+    timeout = scenario.outcome_for({"content": "a timeout"})
+    assert timeout is not None
+    assert timeout.fails(1)
+    assert scenario.outcome_for({"content": "anything else"}) is None  # no default
 
 
 # -- bad files --------------------------------------------------------------------------------

@@ -1,0 +1,321 @@
+"""Check (api.check.ai) verification batches: ``/v1/batch`` and its sub-resources.
+
+Wire facts come from Check's documentation pages (see README, "Check"); the choices the docs
+leave open are mockbatch's and listed there. Reads of one batch (``GET /v1/batch/{id}`` and its
+``/results``) are polls. Uploaded files are kept as engine batches of their own API name
+(``check.files``), so that they live in the engine's state, are cleared by a reset and show in
+the control API; the adapter itself holds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..engine import Batch, ItemSpec
+from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
+from ..scenarios import Outcome
+from . import NO_BODY, Call, Reply
+from .check_errors import CheckError, not_found, schema_details, validation_error
+from .check_limits import FILE_TTL, MAX_FILE_BYTES, rate_headers
+from .check_render import (
+    ACCEPT_THRESHOLD,
+    ESCALATE_THRESHOLD,
+    FINISHED_BATCH,
+    batch_json,
+    batch_status,
+    iso,
+    item_json,
+    states_for,
+    summary_json,
+)
+from .check_scenario import scenario_problems
+from .check_upload import MalformedBody, ParseFailed, file_part, item_input, parse
+
+if TYPE_CHECKING:
+    from ..mock import Mock
+    from ..scenarios import Scenario
+    from ..specs import Spec
+
+FILES = "check.files"  # the engine API name uploaded files are kept under
+KEY = re.compile(r"Bearer vfy_[A-Za-z0-9_-]+")
+BUILTIN_OUTCOME = Outcome(response={"verdict": "true", "confidence": 0.95})
+LIST_LIMIT, RESULTS_LIMIT = 10, 20
+
+
+class CheckAdapter:
+    """Serves Check's batch endpoints from the engine's state."""
+
+    name: ClassVar[str] = "check"
+    spec_file: ClassVar[str] = "check.yaml"
+
+    def __init__(self, mock: Mock, spec: Spec) -> None:
+        self.mock = mock
+        self.spec = spec
+        self._create_schema = spec.component("CreateBatchRequest")
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def handle(self, call: Call) -> Reply:
+        limits = rate_headers(
+            self.mock.journal, self.name, call.headers.get("authorization"), self._now()
+        )
+        try:
+            reply = self._route(call)
+        except CheckError as error:
+            error.headers.update(limits)
+            raise
+        reply.headers.update(limits)
+        return reply
+
+    def _route(self, call: Call) -> Reply:
+        self._authorize(call)
+        operation = call.operation.id
+        if operation == "createBatch":
+            return self._create(call)
+        if operation == "uploadBatchFile":
+            return self._upload(call)
+        declared = {p.name for p in call.operation.parameters if p.location == "query"}
+        fields = [
+            {"field": v.path, "message": v.message}
+            for v in call.violations
+            if v.location in ("query", "path")
+        ]
+        fields += [
+            {"field": name, "message": "Unknown query parameter"}
+            for name in call.query
+            if name not in declared
+        ]
+        if fields:
+            raise validation_error(fields, self._request_id())
+        if operation == "listBatches":
+            return self._list(call)
+        if operation == "getBatch":
+            return Reply(200, batch_json(self._poll(call), self._now()))
+        if operation == "getBatchResults":
+            return self._results(call)
+        return self._cancel(call)
+
+    def _authorize(self, call: Call) -> None:
+        auth = call.headers.get("authorization")
+        if not auth:
+            message = (
+                "API key is required. Include it in the Authorization header as 'Bearer vfy_...'"
+            )
+        elif not KEY.fullmatch(auth):
+            message = "Invalid API key. Send 'Authorization: Bearer vfy_...' with an active key"
+        else:
+            return
+        raise CheckError(401, "unauthorized", message, request_id=self._request_id())
+
+    def _create(self, call: Call) -> Reply:
+        body = self._json_body(call)
+        fields = schema_details(self._create_schema, body)
+        if not fields:
+            fields = _threshold_problems(body.get("options") or {})
+        if fields:
+            raise validation_error(fields, self._request_id())
+        if "formal" in (body.get("methods") or {}):
+            raise CheckError(403, "forbidden", "The formal method needs an Enterprise plan")
+        engine = self.mock.engine
+        meta: dict[str, Any] = {
+            "name": body.get("name"),
+            "methods": body.get("methods") or {},
+            "options": body.get("options") or {},
+        }
+        file = self._file(body["fileId"]) if "fileId" in body else None
+        if file is not None:
+            inputs = [file.items.spec(i).input for i in range(len(file.items))]
+        else:
+            inputs = [item_input(item) for item in body["items"]]
+        batch_id = "batch_" + engine.ids.next("check.batch")[:12]
+        if file is not None:
+            file.meta["usedBy"] = batch_id
+            meta["fileId"] = file.id
+        specs = [self._item(data, i) for i, data in enumerate(inputs)]
+        batch = engine.create(self.name, batch_id, specs, meta)
+        created = batch_json(batch, self._now())
+        created["message"] = "Batch created successfully. Items are being processed."
+        return Reply(202, created)
+
+    def _json_body(self, call: Call) -> dict[str, Any]:
+        for v in call.violations:
+            if v.location == "header" and v.keyword == "contentType":
+                raise self._bad_request("Content-Type must be application/json")
+            if v.keyword == "json":
+                raise self._bad_request(f"Request body is {v.message}")
+        if call.json is NO_BODY:
+            raise self._bad_request("Request body is required")
+        if not isinstance(call.json, dict):
+            fields = [{"field": "body", "message": "Must be an object"}]
+            raise validation_error(fields, self._request_id())
+        return call.json
+
+    def _file(self, file_id: Any) -> Batch:
+        file = self.mock.engine.get(FILES, str(file_id))
+        if file is None:
+            raise not_found("File")
+        if self._now() >= file.created_at + FILE_TTL:
+            raise CheckError(404, "not_found", "File has expired (files can be used for 1 hour)")
+        if file.meta.get("usedBy"):
+            used = file.meta["usedBy"]
+            raise CheckError(409, "conflict", f"File was already used by {used}; upload it again")
+        return file
+
+    def _item(self, data: dict[str, Any], index: int) -> ItemSpec:
+        outcome = self.mock.outcome_for(self.name, data) or BUILTIN_OUTCOME
+        return outcome.make(data, index, seed=self.mock.engine.ids.seed)
+
+    def _list(self, call: Call) -> Reply:
+        now = self._now()
+        limit, offset = _page(call, LIST_LIMIT)
+        wanted = call.arg("status")
+        batches = list(reversed(self.mock.engine.batches(self.name)))
+        batches.sort(key=lambda b: b.created_at, reverse=True)  # newest first, then newest added
+        shown = [batch_json(b, now) for b in batches]
+        if wanted is not None:
+            shown = [b for b in shown if b["status"] == wanted]
+        page = shown[offset : offset + limit]
+        return Reply(
+            200, {"data": page, "pagination": _pagination(len(shown), limit, offset, page)}
+        )
+
+    def _results(self, call: Call) -> Reply:
+        batch = self._poll(call)
+        now = self._now()
+        limit, offset = _page(call, RESULTS_LIMIT)
+        wanted = call.arg("status")
+        states = states_for(wanted, batch) if wanted is not None else None
+        total, indexes = batch.select(now, states, offset, limit)
+        items = [item_json(batch, i, now) for i in indexes]
+        return Reply(
+            200,
+            {
+                "batch": summary_json(batch, now, batch.counts(now)),
+                "items": items,
+                "pagination": _pagination(total, limit, offset, items),
+            },
+        )
+
+    def _cancel(self, call: Call) -> Reply:
+        batch = self.mock.engine.get(self.name, call.path_params["id"])
+        if batch is None:
+            raise not_found()
+        now = self._now()
+        if batch_status(batch, now, batch.counts(now)) in FINISHED_BATCH:
+            raise CheckError(
+                400,
+                "CANNOT_CANCEL",
+                "Cannot cancel batch. Batch not found or already completed/cancelled.",
+            )
+        self.mock.engine.cancel(batch, running_too=False)
+        body = {"id": batch.id, "status": "cancelled", "message": "Batch cancelled successfully"}
+        return Reply(200, body)
+
+    def _upload(self, call: Call) -> Reply:
+        try:
+            part = file_part(call.headers.get("content-type"), call.body)
+        except MalformedBody as exc:
+            raise self._bad_request(f"Malformed multipart/form-data body: {exc}") from exc
+        if part is None:
+            message = 'File is required. Use form field name "file".'
+            raise CheckError(400, "validation_error", message)
+        if len(part.data) > MAX_FILE_BYTES:
+            raise CheckError(413, "payload_too_large", "File size exceeds maximum of 10 MB")
+        try:
+            parsed = parse(part)
+        except ParseFailed as exc:
+            failure = {"error": "File parsing failed", "validationErrors": exc.errors}
+            raise CheckError(400, "parse_failed", "File parsing failed", body=failure) from exc
+        engine = self.mock.engine
+        token = engine.ids.next("check.file")
+        file_id = f"{token[:8]}-{token[8:12]}-4{token[13:16]}-a{token[17:20]}-{token[20:32]}"
+        now = self._now()
+        meta = {"originalFileName": part.filename, "format": parsed.format, "usedBy": None}
+        engine.create(FILES, file_id, [ItemSpec(input=item_input(i)) for i in parsed.items], meta)
+        message = "File uploaded successfully"
+        if parsed.skipped:
+            message = (
+                f"File uploaded with {parsed.skipped} validation warning(s). "
+                "Items with errors were skipped."
+            )
+        body: dict[str, Any] = {
+            "fileId": file_id,
+            "originalFileName": part.filename,
+            "format": parsed.format,
+            "itemCount": len(parsed.items),
+            "validationErrors": parsed.warnings,
+            "expiresAt": iso(now + FILE_TTL),
+            "message": message,
+        }
+        return Reply(200, body)
+
+    def _poll(self, call: Call) -> Batch:
+        batch = self.mock.engine.poll(self.name, call.path_params["id"])
+        if batch is None:
+            raise not_found()
+        return batch
+
+    def _now(self) -> datetime:
+        return self.mock.engine.now()
+
+    def _request_id(self) -> str:
+        return "req_" + self.mock.engine.ids.next("check.request")[:12]
+
+    def _bad_request(self, message: str) -> CheckError:
+        return CheckError(400, "bad_request", message, request_id=self._request_id())
+
+    # -- errors and scenarios ---------------------------------------------------------------
+
+    def error(self, error: ApiError) -> Reply:
+        if isinstance(error, CheckError):
+            return Reply(error.status, error.render(), error.headers)
+        headers = self._limits_for_current_request()
+        if isinstance(error, MethodNotAllowed):
+            headers["allow"] = ", ".join(error.details.get("allow", []))
+            body = {"error": {"code": "method_not_allowed", "message": error.message}}
+            return Reply(405, body, headers)
+        if isinstance(error, NotFound):
+            return Reply(404, {"error": {"code": "not_found", "message": error.message}}, headers)
+        if error.status == 413:
+            message = "Request body exceeds the server's maximum size"
+            return Reply(413, {"error": {"code": "payload_too_large", "message": message}}, headers)
+        body = {"error": {"code": "internal_error", "message": "Internal server error"}}
+        return Reply(500, body, headers)
+
+    def _limits_for_current_request(self) -> dict[str, str]:
+        """Rate-limit headers for a request refused before :meth:`handle` saw it.
+
+        Its journal entry is the newest of this API's still unanswered (dispatch journals a
+        request, then answers it without yielding to another one).
+        """
+        key = None
+        for entry in reversed(self.mock.journal.entries()):
+            if entry.api == self.name and entry.status is None:
+                key = entry.headers.get("authorization")
+                break
+        return rate_headers(self.mock.journal, self.name, key, self._now())
+
+    @classmethod
+    def check_scenario(cls, scenario: Scenario) -> list[Problem]:
+        return scenario_problems(scenario)
+
+
+def _page(call: Call, default_limit: int) -> tuple[int, int]:
+    limit = call.arg("limit")
+    offset = call.arg("offset")
+    return (int(limit) if limit else default_limit), (int(offset) if offset else 0)
+
+
+def _pagination(total: int, limit: int, offset: int, page: list[Any]) -> dict[str, Any]:
+    return {"total": total, "limit": limit, "offset": offset, "hasMore": offset + len(page) < total}
+
+
+def _threshold_problems(options: dict[str, Any]) -> list[dict[str, str]]:
+    accept = options.get("acceptThreshold", ACCEPT_THRESHOLD)
+    escalate = options.get("escalateThreshold", ESCALATE_THRESHOLD)
+    if accept > escalate:
+        return []
+    message = f"Must be greater than escalateThreshold ({escalate})"
+    return [{"field": "options.acceptThreshold", "message": message}]

@@ -1,0 +1,133 @@
+"""Check's errors: ``{"error": {"code", "message", "details"?, "requestId"?}}``.
+
+Validation errors list what broke in ``details`` as ``[{"field", "message"}]``, one entry per
+JSON Schema error of the request, in words a client developer reads (``items[0].content:
+Required field is missing``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from ..errors import ApiError
+from ..yamlfile import key_path
+
+Detail = dict[str, str]
+
+_TYPES = {
+    "string": "a string",
+    "object": "an object",
+    "array": "an array",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+class CheckError(ApiError):
+    """An error in Check's envelope; ``body`` replaces the envelope where the docs show
+    another shape (the upload's parse failure)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: list[Detail] | None = None,
+        request_id: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.fields = fields or []
+        self.request_id = request_id
+        self.body = body
+        self.headers: dict[str, str] = {}
+
+    def render(self) -> dict[str, Any]:
+        if self.body is not None:
+            return self.body
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["details"] = self.fields
+        if self.request_id:
+            error["requestId"] = self.request_id
+        return {"error": error}
+
+
+def not_found(what: str = "Batch") -> CheckError:
+    return CheckError(404, "not_found", f"{what} not found")
+
+
+def validation_error(fields: list[Detail], request_id: str, status: int = 422) -> CheckError:
+    """422 ``validation_error``; the message names the first problem."""
+    first = fields[0]
+    return CheckError(
+        status,
+        "validation_error",
+        f"{first['field']}: {first['message']}",
+        fields=fields,
+        request_id=request_id,
+    )
+
+
+def schema_details(validator: jsonschema.Draft202012Validator, instance: Any) -> list[Detail]:
+    """Every way ``instance`` breaks the schema, as ``{"field", "message"}`` entries."""
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    return [detail for error in errors for detail in _details(error)]
+
+
+def _details(error: jsonschema.ValidationError) -> list[Detail]:
+    path = list(error.absolute_path)
+    field = key_path(path) or "body"
+    keyword = error.validator
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    if keyword == "required":
+        why = (
+            "Required when retryOnLowConfidence is true"
+            if "then" in error.relative_schema_path
+            else "Required field is missing"
+        )
+        return [_at(path, k, why) for k in value if k not in instance]
+    if keyword == "additionalProperties":
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        return [_at(path, k, "Unknown field") for k in instance if k not in known]
+    if "propertyNames" in error.relative_schema_path:  # the key itself broke the schema
+        valid = ", ".join(map(str, value)) if keyword == "enum" else str(value)
+        return [_at(path, instance, f"Unknown key (valid: {valid})")]
+    if keyword == "oneOf" and isinstance(instance, dict):  # items xor fileId
+        if "items" in instance and "fileId" in instance:
+            return [{"field": "fileId", "message": "Give items or fileId, not both"}]
+        return [{"field": "items", "message": "Required field is missing (or give fileId)"}]
+    return [{"field": field, "message": _message(keyword, value, instance, error.message)}]
+
+
+def _message(keyword: Any, value: Any, instance: Any, fallback: str) -> str:
+    if keyword == "type":
+        names = value if isinstance(value, list) else [value]
+        return "Must be " + " or ".join(_TYPES.get(str(n), str(n)) for n in names)
+    if keyword == "minLength":
+        return "Must not be empty" if value == 1 else f"Must be at least {value} characters"
+    if keyword == "maxLength":
+        return f"Must be at most {value:,} characters"
+    if keyword == "minItems":
+        return f"At least {value} item{'s' if value != 1 else ''} required"
+    if keyword == "maxItems":
+        return f"At most {value:,} items per batch on the Pro plan (got {len(instance):,})"
+    if keyword == "minimum":
+        return f"Must be at least {value}"
+    if keyword == "maximum":
+        return f"Must be at most {value}"
+    if keyword in ("enum", "const"):
+        allowed = value if isinstance(value, list) else [value]
+        return "Must be one of: " + ", ".join(map(str, allowed))
+    return fallback
+
+
+def _at(path: list[Any], key: Any, message: str) -> Detail:
+    return {"field": key_path([*path, str(key)]), "message": message}
