@@ -1,13 +1,14 @@
 """Contract checks with schemathesis: generated valid and invalid requests against a server,
 every response checked against the API's OpenAPI document.
 
-schemathesis is a test-time dependency (``pip install 'mockbatch[test]'``); it is imported only
-when :func:`verify` runs, never on the serving path.
+schemathesis is an optional dependency (``pip install 'mockbatch[verify]'``, also in ``[test]``);
+it is imported only when :func:`run` runs, never on the serving path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,16 @@ EXEMPT: dict[str, dict[str, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a run found: ``failures`` per operation (empty: the contract holds), the operations
+    tested, and how many requests were sent."""
+
+    failures: dict[str, set[str]]
+    operations: list[str]
+    requests: int
+
+
 def verify(
     spec: str | Path,
     base_url: str,
@@ -45,9 +56,31 @@ def verify(
 ) -> dict[str, set[str]]:
     """Run schemathesis against ``base_url`` (or in process against ``app``).
 
-    Returns the failures: ``{"POST /api/1.0/batch": {"not_a_server_error", ...}}``; empty means
-    the server keeps the contract.
+    Returns the failures: ``{"POST /api/1.0/batch": {"not_a_server_error: ...", ...}}``; empty
+    means the server keeps the contract.
     """
+    return run(
+        spec,
+        base_url,
+        headers=headers,
+        checks=checks,
+        max_examples=max_examples,
+        seed=seed,
+        app=app,
+    ).failures
+
+
+def run(
+    spec: str | Path,
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    checks: Iterable[str] = CHECKS,
+    max_examples: int = 25,
+    seed: int = 1234,
+    app: Any = None,
+) -> Report:
+    """:func:`verify`, with the operations tested and the number of requests sent."""
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
 
@@ -69,8 +102,12 @@ def verify(
     if app is not None:
         schema.app = app
     failures: dict[str, set[str]] = {}
+    operations: dict[str, None] = {}
+    requests = 0
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
+            operations[event.recorder.label] = None
+            requests += len(event.recorder.interactions)
             for nodes in event.recorder.checks.values():
                 for node in nodes:
                     if node.status == Status.FAILURE:
@@ -79,7 +116,8 @@ def verify(
                             f"{node.name}: {title}"
                         )
         elif isinstance(event, events.NonFatalError):
+            operations[event.label] = None
             failures.setdefault(event.label, set()).add(f"error: {event.value!r}")
         elif isinstance(event, events.FatalError):
             raise event.exception
-    return failures
+    return Report(failures, list(operations), requests)
