@@ -93,7 +93,12 @@ def _settings(config: pytest.Config) -> Settings:
     return Settings(tuple(paths) or None, scenario_dir, BOOLEANS[raw_strict], clock)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A bad marker stops the session before any test runs. Not in a pytest-xdist worker: there a
+    # UsageError during collection crashes the worker and its message is lost, so the marker
+    # is checked (with the same message) when the test asks for the fixture.
+    if hasattr(config, "workerinput"):
+        return
     for item in items:
         if item.get_closest_marker(MARKER) is not None:
             _options(item)
@@ -101,6 +106,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _options(item: pytest.Item) -> dict[str, Any]:
     """The merged marker keywords (the closest marker wins), checked."""
+    __tracebackhide__ = True
     options: dict[str, Any] = {}
     for mark in reversed(list(item.iter_markers(MARKER))):
         where = f"{item.nodeid}: @pytest.mark.mockbatch"
@@ -120,6 +126,7 @@ def _options(item: pytest.Item) -> dict[str, Any]:
 
 
 def _check(where: str, key: str, value: Any) -> None:
+    __tracebackhide__ = True
     if key == "strict" and not isinstance(value, bool):
         raise pytest.UsageError(f"{where}(strict={value!r}): strict must be True or False")
     if key == "clock" and value not in CLOCKS:
@@ -165,6 +172,7 @@ def mockbatch(
     ``transport``, ``fail_next()`` and the ``assert_*`` client-behaviour checks. In strict mode
     the test fails at teardown if any request broke the contract.
     """
+    __tracebackhide__ = True  # a UsageError here shows as its message alone
     from .errors import LoadError
 
     settings = request.config.stash[_SETTINGS]
