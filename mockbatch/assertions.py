@@ -221,12 +221,16 @@ def retry_after_honoured(entries: Sequence[Entry], observe: Observer) -> None:
             continue
         checked += 1
         wait = _retry_seconds(value, entry.time)
+        if wait is None:
+            lines += [f"Retry-After: {value} is neither seconds nor an HTTP date:"]
+            lines += [f"  {describe(entry)}"]
+            continue
         kind = _kind(entry, observe)
         following = next((e for e in entries[i + 1 :] if _kind(e, observe) == kind), None)
         if following is None:
             continue
         waited = (following.time - entry.time).total_seconds()
-        if wait is None or waited < wait:
+        if waited < wait:
             lines += [
                 f"the client came back after {waited:g} s of clock time; the response said"
                 f" Retry-After: {value}:",

@@ -153,6 +153,9 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{'FAIL' if found else 'ok  '}  {operation}")
         for failure in sorted(found or ()):
             print(f"        {failure}")
+            example = report.examples.get((operation, failure), "").splitlines()
+            for line in example[:12]:
+                print(f"            {line}")
     failed = len(report.failures)
     total = len(report.operations)
     sent = f"{report.requests} requests sent"

@@ -8,7 +8,7 @@ it is imported only when :func:`run` runs, never on the serving path.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,13 @@ EXEMPT: dict[str, dict[str, str]] = {
 @dataclass(frozen=True, slots=True)
 class Report:
     """What a run found: ``failures`` per operation (empty: the contract holds), the operations
-    tested, and how many requests were sent."""
+    tested, how many requests were sent, and for each (operation, failure) the first case's
+    details and how to reproduce it."""
 
     failures: dict[str, set[str]]
     operations: list[str]
     requests: int
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def verify(
@@ -102,8 +104,14 @@ def run(
     if app is not None:
         schema.app = app
     failures: dict[str, set[str]] = {}
+    examples: dict[tuple[str, str], str] = {}
     operations: dict[str, None] = {}
     requests = 0
+
+    def found(operation: str, failure: str, example: str) -> None:
+        failures.setdefault(operation, set()).add(failure)
+        examples.setdefault((operation, failure), example.strip())
+
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             operations[event.recorder.label] = None
@@ -111,13 +119,19 @@ def run(
             for nodes in event.recorder.checks.values():
                 for node in nodes:
                     if node.status == Status.FAILURE:
-                        title = node.failure_info.failure.title if node.failure_info else ""
-                        failures.setdefault(event.recorder.label, set()).add(
-                            f"{node.name}: {title}"
-                        )
+                        info = node.failure_info
+                        title = info.failure.title if info else ""
+                        example = _example(info) if info else ""
+                        found(event.recorder.label, f"{node.name}: {title}", example)
         elif isinstance(event, events.NonFatalError):
             operations[event.label] = None
-            failures.setdefault(event.label, set()).add(f"error: {event.value!r}")
+            found(event.label, f"error: {type(event.value).__name__}", str(event.value)[:300])
         elif isinstance(event, events.FatalError):
             raise event.exception
-    return Report(failures, list(operations), requests)
+    return Report(failures, list(operations), requests, examples)
+
+
+def _example(info: Any) -> str:
+    """The first line of what went wrong, and the command that reproduces it."""
+    first = next((line for line in str(info.failure.message).splitlines() if line.strip()), "")
+    return f"{first}\n{info.code_sample}"
