@@ -1,8 +1,8 @@
 """The README's "Testing your client" examples are the files in tests/examples/, one per API.
 
-An API adds its example as ``tests/examples/test_<api>.py`` (a complete client loop: create or
-look up a batch, poll, read results, in under 20 lines) and the same text in the README, in a
-python block whose first line is ``# tests/examples/test_<api>.py``.
+An API adds its example as ``tests/examples/test_<api>_client.py`` (a complete client loop:
+create or look up a batch, poll, read results, in under 20 lines) and the same text in the
+README, in a python block whose first line is ``# tests/examples/test_<api>_client.py``.
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ EXAMPLES = ROOT / "tests" / "examples"
 
 
 def readme_examples() -> dict[str, str]:
-    """``{"tests/examples/test_ivvy.py": code}`` from the README's "Testing your client"."""
+    """``{"tests/examples/test_ivvy_client.py": code}`` from the README's "Testing your client"."""
     text = (ROOT / "README.md").read_text("utf-8")
     section = text.split("\n## Testing your client\n")[1].split("\n## ")[0]
-    blocks = re.findall(r"```python\n# (tests/examples/test_\w+\.py)\n(.*?)```", section, re.S)
+    block = r"```python\n# (tests/examples/test_\w+_client\.py)\n(.*?)```"
+    blocks = re.findall(block, section, re.S)
     return dict(blocks)
 
 
 @pytest.mark.parametrize("api", sorted(ADAPTERS))
 def test_every_api_has_an_example_in_the_readme(api: str) -> None:
-    name = f"tests/examples/test_{api}.py"
+    name = f"tests/examples/test_{api}_client.py"
     path = ROOT / name
     assert path.is_file(), f"{api} has no client example: add {name} (see this file's docstring)"
     assert readme_examples().get(name) == path.read_text("utf-8"), (
