@@ -80,6 +80,48 @@ def test_second(mockbatch):
     result.assert_outcomes(passed=2)
 
 
+def test_the_handle_serves_async_clients_and_arms_faults(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        CLIENT
+        + """
+import asyncio
+
+def test_async_client(mockbatch):
+    async def progress():
+        base = mockbatch.base_url("ivvy")
+        async with httpx.AsyncClient(transport=mockbatch.async_transport, base_url=base) as http:
+            return (await http.post(BATCH, params={"action": "progress"}, json={"async": RUNNING}))
+    assert asyncio.run(progress()).json() == {"progress": 33}
+    assert mockbatch.batch(RUNNING)["polls"] == 1
+
+def test_fail_next_answers_matching_requests_only_and_is_journaled(mockbatch):
+    http = client(mockbatch)
+    mockbatch.fail_next("ivvy", status=503, body={"down": True}, times=2, matching="progress")
+    assert ask(http, "results", RUNNING).status_code == 400  # not matching: the API answers
+    assert [ask(http, "progress", RUNNING).status_code for _ in range(3)] == [503, 503, 200]
+    assert [e.status for e in mockbatch.requests] == [400, 503, 503, 200]
+    assert mockbatch.requests[1].response == {"down": True}
+    assert mockbatch.batch(RUNNING)["polls"] == 2  # the faulted ones never reached the batch
+
+def test_fail_next_armed_here(mockbatch):
+    mockbatch.fail_next("ivvy", times=5)
+
+def test_faults_do_not_outlive_their_test(mockbatch):
+    assert ask(client(mockbatch), "progress", RUNNING).status_code == 200
+
+def test_helpful_errors(mockbatch):
+    with pytest.raises(ValueError, match="mockbatch serves no API 'nope' \\(valid: ivvy"):
+        mockbatch.base_url("nope")
+    with pytest.raises(KeyError, match="no batch 'x' \\(batches: "):
+        mockbatch.batch("x")
+    with pytest.raises(NotImplementedError, match="does not deliver callbacks yet"):
+        mockbatch.callbacks
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=5)
+
+
 def test_marker_scenarios_replace_the_default_ones(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", **{"scenarios/one_batch": ONE_BATCH})
     pytester.makepyfile(
