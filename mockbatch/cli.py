@@ -1,4 +1,4 @@
-"""``mockbatch serve`` and ``mockbatch validate``."""
+"""``mockbatch serve``, ``mockbatch validate`` and ``mockbatch verify``."""
 
 from __future__ import annotations
 
@@ -48,15 +48,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate = sub.add_parser("validate", help="check scenario files; one line per problem")
     validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    verify = sub.add_parser(
+        "verify",
+        help="check that a server (the real provider, or any other) keeps an API's contract",
+        description="Send the spec's generated valid and invalid requests (schemathesis) to"
+        " BASE_URL and check every response against the API's OpenAPI document.",
+    )
+    verify.add_argument("--api", required=True, choices=sorted(ADAPTERS), help="which API")
+    verify.add_argument(
+        "--base-url",
+        required=True,
+        help="where the API is served, e.g. http://127.0.0.1:8080/ivvy or the provider's URL",
+    )
+    verify.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a header for every request (repeat for more), e.g. 'Authorization: Bearer ...'",
+    )
+    verify.add_argument("--spec", help="an OpenAPI document to use instead of the shipped one")
+    verify.add_argument(
+        "--max-examples", type=int, default=25, help="generated cases per operation (default 25)"
+    )
+    verify.add_argument("--seed", type=int, default=1234, help="generation seed (default 1234)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 problems found, 2 usage)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         if args.command == "validate":
             return _validate(args.paths)
+        if args.command == "verify":
+            return _verify(args, parser)
         return _serve(args)
     except LoadError as exc:
         for problem in exc.problems:
@@ -97,4 +124,59 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    return 0
+
+
+def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .resources import specs_dir
+    from .verify import CHECKS, EXEMPT, run
+
+    headers = {}
+    for raw in args.header:
+        name, colon, value = raw.partition(":")
+        if not colon or not name.strip():
+            parser.error(f"--header {raw!r}: write it as 'Name: value'")
+        headers[name.strip()] = value.strip()
+    spec = args.spec or str(specs_dir() / ADAPTERS[args.api].spec_file)
+    exempt = EXEMPT.get(args.api, {})
+    checks = [c for c in CHECKS if c not in exempt]
+    print(f"mockbatch verify: the {args.api} contract ({spec}) against {args.base_url}")
+    print(f"checks: {', '.join(checks)}")
+    for check, reason in exempt.items():
+        print(f"skipped: {check} ({reason})")
+    try:
+        report = run(
+            spec,
+            args.base_url,
+            headers=headers,
+            checks=checks,
+            max_examples=args.max_examples,
+            seed=args.seed,
+        )
+    except ModuleNotFoundError as exc:
+        if exc.name != "schemathesis":
+            raise
+        print(
+            "mockbatch: verify needs schemathesis: pip install 'mockbatch[verify]'", file=sys.stderr
+        )
+        return 2
+    print()
+    for operation in report.operations:
+        found = report.failures.get(operation)
+        print(f"{'FAIL' if found else 'ok  '}  {operation}")
+        for failure in sorted(found or ()):
+            print(f"        {failure}")
+            example = report.examples.get((operation, failure), "").splitlines()
+            for line in example[:12]:
+                print(f"            {line}")
+    failed = len(report.failures)
+    total = len(report.operations)
+    sent = f"{report.requests} requests sent"
+    if failed:
+        print(f"\n{failed} of {total} operation(s) broke the contract ({sent})")
+        return 1
+    if not total:
+        print("\nnothing was tested: the spec has no operations")
+        return 1
+    print(f"\nok: {total} operation(s) kept the contract ({sent})")
     return 0

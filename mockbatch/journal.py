@@ -34,6 +34,7 @@ class Entry:
     operation: str | None = None
     status: int | None = None
     response: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     unmatched: bool = False
     error: str | None = None
@@ -59,6 +60,7 @@ class Entry:
             "operation": self.operation,
             "status": self.status,
             "response": self.response,
+            "response_headers": self.response_headers,
             "violations": [v.to_json() for v in self.violations],
             "unmatched": self.unmatched,
             "error": self.error,
@@ -112,3 +114,4 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self.dropped = 0
+            self._seq = 0

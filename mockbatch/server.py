@@ -2,6 +2,11 @@
 
 Binding first means the port is known at once (port 0 picks a free one) and a second server can
 never race for it. Used by the tests, the pytest plugin, and anyone embedding the mock.
+
+Stopping is fast: uvicorn's own loop notices ``should_exit`` only on its 0.1 s tick and then
+sleeps another 0.1 s before closing connections, so a test session would pay 0.2 s at teardown.
+Here the loop waits on an event that :meth:`ServerThread.stop` sets, closes idle connections at
+once, and gives requests still in flight up to ``grace`` seconds to finish.
 """
 
 from __future__ import annotations
@@ -9,19 +14,25 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+DEFAULT_GRACE = 1.0
+
 
 class ServerThread:
     """``with ServerThread(app) as server: httpx.get(server.url + "/__mockbatch/health")``."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, grace: float = DEFAULT_GRACE
+    ) -> None:
         self.app = app
-        # proto=IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
-        # they are TCP; without it every response waits ~40 ms for a delayed ACK.
+        self.grace = grace
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+        # and without it every keep-alive response waits ~40 ms for a delayed ACK.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -30,6 +41,8 @@ class ServerThread:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="mockbatch-server", daemon=True)
         self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
 
     @property
     def url(self) -> str:
@@ -37,9 +50,34 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve(sockets=[self._socket]))
+            asyncio.run(self._serve())
         except BaseException as exc:  # surfaced by start()
             self._failure = exc
+
+    async def _serve(self) -> None:
+        server = self._server
+        if not server.config.loaded:
+            server.config.load()
+        server.lifespan = server.config.lifespan_class(server.config)
+        self._stopping = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        await server.startup(sockets=[self._socket])
+        await self._stopping.wait()
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        state = self._server.server_state
+        for listener in self._server.servers:
+            listener.close()
+        for connection in list(state.connections):
+            connection.shutdown()  # idle keep-alive connections close now
+        deadline = time.monotonic() + self.grace
+        while (state.connections or state.tasks) and time.monotonic() < deadline:
+            await asyncio.sleep(0.001)
+        for task in state.tasks:
+            task.cancel()
+        for connection in list(state.connections):
+            connection.transport.close()
 
     def start(self) -> ServerThread:
         """Start serving; returns once the server accepts connections."""
@@ -47,14 +85,18 @@ class ServerThread:
         while not self._server.started:
             if not self._thread.is_alive():
                 raise RuntimeError(f"mockbatch server failed to start: {self._failure!r}")
-            self._thread.join(0.001)
+            self._thread.join(0.0005)
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.should_exit = True
-        self._server.force_exit = True
-        self._thread.join(5)
+        """Stop serving and close the socket (requests in flight get ``grace`` seconds)."""
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and self._thread.is_alive():
+            try:
+                loop.call_soon_threadsafe(stopping.set)
+            except RuntimeError:  # the loop already closed
+                pass
+            self._thread.join(self.grace + 5)
         self._socket.close()
 
     def __enter__(self) -> ServerThread:

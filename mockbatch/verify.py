@@ -1,13 +1,14 @@
 """Contract checks with schemathesis: generated valid and invalid requests against a server,
 every response checked against the API's OpenAPI document.
 
-schemathesis is a test-time dependency (``pip install 'mockbatch[test]'``); it is imported only
-when :func:`verify` runs, never on the serving path.
+schemathesis is an optional dependency (``pip install 'mockbatch[verify]'``, also in ``[test]``);
+it is imported only when :func:`run` runs, never on the serving path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,18 @@ EXEMPT: dict[str, dict[str, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a run found: ``failures`` per operation (empty: the contract holds), the operations
+    tested, how many requests were sent, and for each (operation, failure) the first case's
+    details and how to reproduce it."""
+
+    failures: dict[str, set[str]]
+    operations: list[str]
+    requests: int
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
 def verify(
     spec: str | Path,
     base_url: str,
@@ -52,9 +65,31 @@ def verify(
 ) -> dict[str, set[str]]:
     """Run schemathesis against ``base_url`` (or in process against ``app``).
 
-    Returns the failures: ``{"POST /api/1.0/batch": {"not_a_server_error", ...}}``; empty means
-    the server keeps the contract.
+    Returns the failures: ``{"POST /api/1.0/batch": {"not_a_server_error: ...", ...}}``; empty
+    means the server keeps the contract.
     """
+    return run(
+        spec,
+        base_url,
+        headers=headers,
+        checks=checks,
+        max_examples=max_examples,
+        seed=seed,
+        app=app,
+    ).failures
+
+
+def run(
+    spec: str | Path,
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    checks: Iterable[str] = CHECKS,
+    max_examples: int = 25,
+    seed: int = 1234,
+    app: Any = None,
+) -> Report:
+    """:func:`verify`, with the operations tested and the number of requests sent."""
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
 
@@ -76,17 +111,34 @@ def verify(
     if app is not None:
         schema.app = app
     failures: dict[str, set[str]] = {}
+    examples: dict[tuple[str, str], str] = {}
+    operations: dict[str, None] = {}
+    requests = 0
+
+    def found(operation: str, failure: str, example: str) -> None:
+        failures.setdefault(operation, set()).add(failure)
+        examples.setdefault((operation, failure), example.strip())
+
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
+            operations[event.recorder.label] = None
+            requests += len(event.recorder.interactions)
             for nodes in event.recorder.checks.values():
                 for node in nodes:
                     if node.status == Status.FAILURE:
-                        title = node.failure_info.failure.title if node.failure_info else ""
-                        failures.setdefault(event.recorder.label, set()).add(
-                            f"{node.name}: {title}"
-                        )
+                        info = node.failure_info
+                        title = info.failure.title if info else ""
+                        example = _example(info) if info else ""
+                        found(event.recorder.label, f"{node.name}: {title}", example)
         elif isinstance(event, events.NonFatalError):
-            failures.setdefault(event.label, set()).add(f"error: {event.value!r}")
+            operations[event.label] = None
+            found(event.label, f"error: {type(event.value).__name__}", str(event.value)[:300])
         elif isinstance(event, events.FatalError):
             raise event.exception
-    return failures
+    return Report(failures, list(operations), requests, examples)
+
+
+def _example(info: Any) -> str:
+    """The first line of what went wrong, and the command that reproduces it."""
+    first = next((line for line in str(info.failure.message).splitlines() if line.strip()), "")
+    return f"{first}\n{info.code_sample}"

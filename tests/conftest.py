@@ -16,6 +16,8 @@ from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
+pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
+
 
 @pytest.fixture
 def clock() -> VirtualClock:

@@ -1,7 +1,9 @@
 """Provider adapters: wire shapes only. They read and command the engine; they own no state.
 
 Each adapter turns a validated :class:`Call` into a :class:`Reply` and renders every
-:class:`~mockbatch.errors.ApiError` in its provider's error format.
+:class:`~mockbatch.errors.ApiError` in its provider's error format. An adapter may also say what
+a journaled request did to a batch (:class:`Observes`), which the pytest plugin's client-behaviour
+assertions read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from ..errors import ApiError, Violation
 
 if TYPE_CHECKING:
+    from ..journal import Entry
     from ..mock import Mock
     from ..scenarios import Scenario
     from ..specs import Operation, Spec
@@ -62,6 +65,36 @@ class Reply:
     raw: bytes | None = (
         None  # ``body`` already serialised (adapters cache bodies that cannot change)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one journaled request did, in the words the behaviour assertions share.
+
+    ``kind`` is ``"poll"`` for a request that reads a batch's state, ``"results"`` for one that
+    read a page of its results, or the adapter's own name for anything else (``"create"``,
+    ``"cancel"``...). ``terminal`` is true when the response showed the batch finished (nothing
+    about it will change any more). ``page`` names the results page the request read (``""``
+    for an API whose results are one page) and ``next_page`` the page after it (None on the
+    last), in any form the adapter likes as long as the same page gets the same name.
+    """
+
+    kind: str
+    batch: str | None = None
+    terminal: bool = False
+    page: str | None = None
+    next_page: str | None = None
+
+
+class Observes(Protocol):
+    """Optional on an adapter: ``observe(entry)`` classifies one journaled request.
+
+    Return None for a request that concerns no batch. Read only the entry (method, path, query,
+    body, status, response): it runs after the fact, in the test's thread.
+    """
+
+    @classmethod
+    def observe(cls, entry: Entry) -> Observation | None: ...
 
 
 class Adapter(Protocol):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs
 
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
-from . import NO_BODY, Call, Reply
+from . import NO_BODY, Call, Observation, Reply
 from .check_errors import CheckError, not_found, schema_details, validation_error
 from .check_limits import FILE_TTL, MAX_FILE_BYTES, rate_headers
 from .check_render import (
@@ -34,6 +35,7 @@ from .check_scenario import scenario_problems
 from .check_upload import MalformedBody, ParseFailed, file_part, item_input, parse
 
 if TYPE_CHECKING:
+    from ..journal import Entry
     from ..mock import Mock
     from ..scenarios import Scenario
     from ..specs import Spec
@@ -42,6 +44,10 @@ FILES = "check.files"  # the engine API name uploaded files are kept under
 KEY = re.compile(r"Bearer vfy_[A-Za-z0-9_-]+")
 BUILTIN_OUTCOME = Outcome(response={"verdict": "true", "confidence": 0.95})
 LIST_LIMIT, RESULTS_LIMIT = 10, 20
+
+
+_BATCH = re.compile(r"/v1/batch(?:/(?P<id>(?!upload$)[^/]+)(?P<rest>/results|/cancel)?)?$")
+_FINISHED = {"completed", "failed", "cancelled"}
 
 
 class CheckAdapter:
@@ -296,6 +302,38 @@ class CheckAdapter:
                 key = entry.headers.get("authorization")
                 break
         return rate_headers(self.mock.journal, self.name, key, self._now())
+
+    @classmethod
+    def observe(cls, entry: Entry) -> Observation | None:
+        """Reads of a batch are polls, terminal once it finished; results pages are polls
+        until then, and afterwards results reads named by offset, limit and filter."""
+        found = _BATCH.search(entry.path)
+        if found is None or entry.status is None or entry.status >= 300:
+            return None
+        batch_id, rest = found.group("id"), found.group("rest")
+        response = entry.response if isinstance(entry.response, dict) else {}
+        if batch_id is None:
+            if entry.method != "POST":
+                return None
+            created = response.get("id")
+            return Observation("create", created if isinstance(created, str) else None)
+        if rest == "/cancel":
+            return Observation("cancel", batch_id)
+        if rest == "/results":  # a poll until the batch finished, then a results page
+            if response.get("batch", {}).get("status") not in _FINISHED:
+                return Observation("poll", batch_id)
+            query = {k: v[0] for k, v in parse_qs(entry.query).items()}
+            offset, limit = int(query.get("offset", "0")), int(query.get("limit", "20"))
+            status = query.get("status", "")
+            more = response.get("pagination", {}).get("hasMore")
+            return Observation(
+                "results",
+                batch_id,
+                terminal=True,
+                page=f"{offset}:{limit}:{status}",
+                next_page=f"{offset + limit}:{limit}:{status}" if more else None,
+            )
+        return Observation("poll", batch_id, terminal=response.get("status") in _FINISHED)
 
     @classmethod
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:

@@ -11,6 +11,7 @@ import json
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs
 
 from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
@@ -19,9 +20,10 @@ from ..faults import STATUS_TEXT
 from ..scenarios import Outcome
 from ..specs import Memo
 from ..specs import violations as schema_violations
-from . import NO_BODY, Call, Reply, ivvy_auth
+from . import NO_BODY, Call, Observation, Reply, ivvy_auth
 
 if TYPE_CHECKING:
+    from ..journal import Entry
     from ..mock import Mock
     from ..scenarios import Scenario
     from ..specs import Spec
@@ -243,6 +245,30 @@ class IvvyAdapter:
         if found.additional:
             body["additionalMessages"] = found.additional
         return Reply(found.status, body, headers)
+
+    @classmethod
+    def observe(cls, entry: Entry) -> Observation | None:
+        """``progress`` is a poll (terminal at 100); ``results`` is a poll while it answers
+        24114 and the batch's one results page once it answers 200."""
+        action = (parse_qs(entry.query).get("action") or [""])[0]
+        try:
+            body = json.loads(entry.body)
+        except ValueError:
+            return None
+        response = entry.response if isinstance(entry.response, dict) else {}
+        if action == "run":
+            created = response.get("asyncId")
+            return Observation("create", created if isinstance(created, str) else None)
+        batch_id = body.get("async") if isinstance(body, dict) else None
+        if not isinstance(batch_id, str) or action not in ACTIONS:
+            return None
+        if action == "progress":
+            return Observation("poll", batch_id, terminal=response.get("progress") == 100)
+        if action == "results":
+            if entry.status == 200:
+                return Observation("results", batch_id, terminal=True, page="")
+            return Observation("poll", batch_id)
+        return Observation(action, batch_id)
 
     @classmethod
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:

@@ -8,24 +8,34 @@ in the README and in ``specs/runtype.yaml``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs
 
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
-from . import Call, Reply
+from . import Call, Observation, Reply
 from .runtype_render import BatchStatus, batch_status, results_body, status_body, uuid
 from .runtype_request import Detail, RuntypeError, not_found, parse_page, valid_body
 from .runtype_scenario import problems
 
 if TYPE_CHECKING:
+    from ..journal import Entry
     from ..mock import Mock
     from ..scenarios import Scenario
     from ..specs import Spec
 
 MAX_RECORDS = 50_000
 BUILTIN_OUTCOME = Outcome()  # succeeds at once, with no result
+
+
+_ROUTE = re.compile(
+    r"/v1/(?P<what>batch/flow|batch/status|batch/cancel|schedules/batch|schedules/runs)"
+    r"(?:/(?P<id>[^/]+))?(?:/results)?$"
+)
+_TERMINAL = {BatchStatus.COMPLETED.value, BatchStatus.FAILED.value, BatchStatus.CANCELLED.value}
 
 
 class RuntypeAdapter:
@@ -211,6 +221,33 @@ class RuntypeAdapter:
         if details:
             body["details"] = [d.to_json() for d in details]
         return Reply(status, body, headers)
+
+    @classmethod
+    def observe(cls, entry: Entry) -> Observation | None:
+        """Status reads are polls (terminal once the batch is); each results page, by its
+        offset, limit and filter, is a results read."""
+        found = _ROUTE.search(entry.path)
+        if found is None or entry.status is None or entry.status >= 300:
+            return None
+        what, batch_id = found.group("what"), found.group("id")
+        response = entry.response if isinstance(entry.response, dict) else {}
+        if what == "batch/flow":
+            created = response.get("batchExecutionId")
+            return Observation("create", created if isinstance(created, str) else None)
+        if what == "batch/status":
+            return Observation("poll", batch_id, terminal=response.get("status") in _TERMINAL)
+        if what == "batch/cancel":
+            return Observation("cancel", batch_id)
+        if what in ("schedules/batch", "schedules/runs"):
+            query = {k: v[0] for k, v in parse_qs(entry.query).items()}
+            offset, limit = int(query.get("offset", "0")), int(query.get("limit", "10"))
+            status = query.get("status", "")
+            more = response.get("pagination", {}).get("hasMore")
+            following = f"{offset + limit}:{limit}:{status}" if more else None
+            return Observation(
+                "results", batch_id, page=f"{offset}:{limit}:{status}", next_page=following
+            )
+        return None
 
     @classmethod
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
