@@ -41,3 +41,29 @@ class AuthSettings:
             keys={str(k): (None if v is None else str(v)) for k, v in keys.items()},
             forbidden=frozenset(str(k) for k in raw.get("forbidden", ())),
         )
+
+
+class Verdict(str, Enum):
+    """What an API key earns under the settings; adapters answer each in their own words."""
+
+    OK = "ok"
+    MISSING = "missing"  # 401
+    MALFORMED = "malformed"  # 401: not the provider's key format
+    UNKNOWN = "unknown"  # 401: strict mode, not one of the scenario's keys
+    FORBIDDEN = "forbidden"  # 403
+
+
+def judge(settings: AuthSettings, key: str | None, *, well_formed: bool) -> Verdict:
+    """The verdict on ``key`` (None when the request sent none); ``well_formed`` says whether
+    it has the provider's format (the adapter knows the format)."""
+    if settings.mode is AuthMode.OFF:
+        return Verdict.OK
+    if not key:
+        return Verdict.MISSING
+    if not well_formed:
+        return Verdict.MALFORMED
+    if settings.mode is AuthMode.STRICT and key not in settings.keys:
+        return Verdict.UNKNOWN
+    if key in settings.forbidden:
+        return Verdict.FORBIDDEN
+    return Verdict.OK

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
+from ..auth import Verdict, judge
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
@@ -105,14 +106,21 @@ class CheckAdapter:
 
     def _authorize(self, call: Call) -> None:
         auth = call.headers.get("authorization")
-        if not auth:
+        key = auth[7:].strip() if auth and auth.lower().startswith("bearer ") else auth
+        verdict = judge(
+            self.mock.auth(self.name), key, well_formed=bool(auth and KEY.fullmatch(auth))
+        )
+        if verdict is Verdict.OK:
+            return
+        if verdict is Verdict.FORBIDDEN:
+            message = "This API key may not use the Batch API"
+            raise CheckError(403, "forbidden", message, request_id=self._request_id())
+        if verdict is Verdict.MISSING:
             message = (
                 "API key is required. Include it in the Authorization header as 'Bearer vfy_...'"
             )
-        elif not KEY.fullmatch(auth):
-            message = "Invalid API key. Send 'Authorization: Bearer vfy_...' with an active key"
         else:
-            return
+            message = "Invalid API key. Send 'Authorization: Bearer vfy_...' with an active key"
         raise CheckError(401, "unauthorized", message, request_id=self._request_id())
 
     def _create(self, call: Call) -> Reply:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
+from ..auth import Verdict, judge
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from ..specs import Spec
 
 MAX_RECORDS = 50_000
+DOCS_KEY = "<apiKey>"  # the docs' curl lines send this placeholder as the key
 BUILTIN_OUTCOME = Outcome()  # succeeds at once, with no result
 
 
@@ -70,20 +73,29 @@ class RuntypeAdapter:
     # -- auth ---------------------------------------------------------------------------------
 
     def _authorize(self, call: Call) -> None:
-        """A bearer key (or the bare key, as the docs' curl sends it); 403 for forbidden ones."""
+        """A bearer key (or the bare key, as the docs' curl sends it), judged by the scenario's
+        auth mode: ``rt_…`` keys, or the docs' own placeholder ``<apiKey>``; 403 if forbidden."""
         raw = call.headers.get("authorization", "").strip()
         scheme, _, rest = raw.partition(" ")
         key = rest.strip() if scheme.lower() == "bearer" else ("" if rest else raw)
-        if not key:
-            reason = f"unsupported scheme {scheme!r}" if rest else "no API key"
+        settings = self.mock.auth(self.name)
+        forbidden = (*settings.forbidden, *self.options.get("forbidden_keys", ()))
+        settings = replace(settings, forbidden=frozenset(forbidden))
+        verdict = judge(settings, key, well_formed=key.startswith("rt_") or key == DOCS_KEY)
+        if verdict is Verdict.FORBIDDEN:
+            raise RuntypeError(
+                403, "Forbidden", Detail("this API key may not access this resource", "FORBIDDEN")
+            )
+        if verdict is not Verdict.OK:
+            reasons = {
+                Verdict.MISSING: f"unsupported scheme {scheme!r}" if rest else "no API key",
+                Verdict.MALFORMED: "not a Runtype API key (they start with rt_)",
+                Verdict.UNKNOWN: "unknown API key",
+            }
             raise RuntypeError(
                 401,
                 "Unauthorized",
-                Detail(f"{reason}: send Authorization: Bearer <key>", "UNAUTHORIZED"),
-            )
-        if key in self.options.get("forbidden_keys", ()):
-            raise RuntypeError(
-                403, "Forbidden", Detail("this API key may not access this resource", "FORBIDDEN")
+                Detail(f"{reasons[verdict]}: send Authorization: Bearer <key>", "UNAUTHORIZED"),
             )
 
     # -- results ------------------------------------------------------------------------------
