@@ -108,6 +108,7 @@ def create_app(
     else:
         routes += [control_api, Route("/{path:path}", _unknown_api, methods=None)]
     app = Starlette(routes=routes)
+    mock.outbox.settle()  # the sources are known only now
     mock.outbox.wake()
     app.state.mock = mock
     app.state.apis = names

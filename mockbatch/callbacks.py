@@ -182,6 +182,21 @@ class Outbox:
         self.wake()
         return made
 
+    def settle(self, api: str | None = None, batch_ids: Iterable[str] | None = None) -> None:
+        """Batches already complete now (e.g. a scenario's finished ones) never call back:
+        they finished before the mock's time began."""
+        with self.engine.lock:
+            now = self.engine.now()
+            wanted = set(batch_ids) if batch_ids is not None else None
+            for source in self.sources:
+                if api is not None and source.name != api:
+                    continue
+                for batch in self.engine.batches(source.name):
+                    if wanted is not None and batch.id not in wanted:
+                        continue
+                    if source.callback_target(batch) and batch.completed_at(now) is not None:
+                        self._notified.add((source.name, batch.id))
+
     def wake(self) -> None:
         """Make sure the thread runs (it stops by itself when nothing is left to do)."""
         with self._changed:

@@ -68,6 +68,7 @@ class Mock:
             self._settings.clear()
             for scenario in self.scenarios:
                 self._install(scenario)
+            self.outbox.settle()
         self.outbox.wake()
 
     def load(self, scenario: Scenario) -> None:
@@ -79,6 +80,8 @@ class Mock:
             self.rate_limits.pop(scenario.api, None)
             self._install(scenario)
             self._refresh_stalls()
+            # targets may have changed (new options): settle what the scenarios hold complete
+            self.outbox.settle(scenario.api, [b.id for s in self.scenarios for b in s.batches])
         self.outbox.wake()
 
     def _install(self, scenario: Scenario) -> None:

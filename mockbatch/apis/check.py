@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
 from ..auth import Verdict, judge
+from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
@@ -34,6 +35,7 @@ from .check_render import (
 )
 from .check_scenario import scenario_problems
 from .check_upload import MalformedBody, ParseFailed, file_part, item_input, parse
+from .check_webhooks import SIGNATURE_HEADER, envelope, signature, webhook_settings
 
 if TYPE_CHECKING:
     from ..journal import Entry
@@ -310,6 +312,26 @@ class CheckAdapter:
                 key = entry.headers.get("authorization")
                 break
         return rate_headers(self.mock.journal, self.name, key, self._now())
+
+    # -- webhooks (see mockbatch.callbacks and check_webhooks) --------------------------------
+
+    def callback_target(self, batch: Batch) -> str | None:
+        """Every batch reports to the scenario's webhook endpoint, unless it was cancelled."""
+        settings = webhook_settings(self.mock.options(self.name))
+        return settings[0] if settings and batch.cancel is None else None
+
+    def callback_message(self, batch: Batch, event: str) -> Outgoing:
+        url, secret = webhook_settings(self.mock.options(self.name)) or ("", "")
+        now = self._now()
+        data = batch_json(batch, now)
+        kind = "batch.failed" if data["status"] == "failed" else "batch.completed"
+        event_id = "evt_" + self.mock.engine.ids.next("check.event")[:12]
+        body = envelope(event_id, kind, now, data)
+        headers = {SIGNATURE_HEADER: signature(secret, int(now.timestamp()), body)}
+        return Outgoing(self.name, batch.id, kind, url, body, headers)
+
+    def callback_policy(self) -> CallbackPolicy:
+        return self.mock.callback_policy(self.name)
 
     @classmethod
     def observe(cls, entry: Entry) -> Observation | None:

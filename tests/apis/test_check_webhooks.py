@@ -1,0 +1,85 @@
+"""Check webhooks to a real receiver on 127.0.0.1: the documented envelope, a signature the
+receiver can verify, batch.completed and batch.failed, and nothing for a cancelled batch."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+from receiver import receiver
+
+from mockbatch import Scenario
+from mockbatch.mock import Mock
+
+AUTH = {"authorization": "Bearer vfy_test"}
+SECRET = "whsec_test"
+
+
+def webhook_to(mock: Mock, url: str) -> None:
+    mock.load(
+        Scenario.from_dict({"api": "check", "options": {"webhook": {"url": url, "secret": SECRET}}})
+    )
+
+
+def create(client: httpx.Client, *claims: str) -> str:
+    body = {"items": [{"content": c} for c in claims]}
+    batch_id: str = client.post("/check/v1/batch", json=body, headers=AUTH).json()["id"]
+    return batch_id
+
+
+def poll(client: httpx.Client, batch_id: str) -> httpx.Response:
+    return client.get(f"/check/v1/batch/{batch_id}", headers=AUTH)
+
+
+def verify(header: str, body: bytes) -> bool:
+    """What a receiver does with X-Check-Signature."""
+    parts = dict(part.split("=", 1) for part in header.split(","))
+    expected = hmac.new(
+        SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+@pytest.mark.parametrize(
+    "claims, kind",
+    [
+        (("The Moon orbits the Earth.",), "batch.completed"),
+        (("a timeout, surely",), "batch.failed"),
+    ],
+)
+def test_a_finished_batch_sends_one_signed_event(
+    client: httpx.Client, mock: Mock, claims: tuple[str, ...], kind: str
+) -> None:
+    with receiver() as target:
+        webhook_to(mock, target.url)
+        batch_id = create(client, *claims)
+        poll(client, batch_id)
+        assert target.received == []  # running: nothing yet
+        final = poll(client, batch_id).json()  # the shipped rules finish items at the 2nd poll
+        (got,) = target.wait_for(1)
+        mock.outbox.wait(lambda: all(d.state == "delivered" for d in mock.outbox.deliveries))
+
+    event = json.loads(got.body)
+    assert (event["type"], event["data"]["id"], event["data"]["status"]) == (
+        kind,
+        batch_id,
+        final["status"],
+    )
+    assert event["id"].startswith("evt_") and event["createdAt"] == "2026-01-01T00:00:00Z"
+    assert verify(got.headers["X-Check-Signature"], got.body)
+    assert not verify(got.headers["X-Check-Signature"], got.body + b" ")
+    assert len(mock.outbox.deliveries) == 1
+
+
+def test_a_cancelled_batch_sends_no_event(client: httpx.Client, mock: Mock) -> None:
+    with receiver() as target:
+        webhook_to(mock, target.url)
+        batch_id = create(client, "The Moon orbits the Earth.")
+        client.post(f"/check/v1/batch/{batch_id}/cancel", headers=AUTH)
+        poll(client, batch_id)
+        poll(client, batch_id)
+        assert mock.outbox.wait(lambda: mock.outbox.deliveries != [], timeout=0.2) is False
+    assert target.received == []
