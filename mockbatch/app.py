@@ -16,7 +16,7 @@ from .apis.registry import ADAPTERS
 from .clock import Clock
 from .dispatch import DEFAULT_MAX_BODY, ApiApp
 from .errors import LoadError, Problem
-from .journal import DEFAULT_LIMIT
+from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
 from .mock import Mock
 from .resources import default_scenarios_dir, specs_dir
 from .scenarios import Scenario, load_paths
@@ -62,6 +62,7 @@ def create_app(
     check_responses: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
     journal_limit: int = DEFAULT_LIMIT,
+    journal_bytes: int = DEFAULT_MAX_BYTES,
     allow_callback_hosts: Sequence[str] = (),
 ) -> Starlette:
     """Build the mock server app.
@@ -86,6 +87,7 @@ def create_app(
         clock=clock,
         seed=seed,
         journal_limit=journal_limit,
+        journal_bytes=journal_bytes,
         allow_hosts=allow_callback_hosts,
     )
     loaded = load_specs(names, specs)

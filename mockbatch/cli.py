@@ -40,6 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for generated IDs (default 0)")
     serve.add_argument(
+        "--journal-limit",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="keep the last N requests in the journal (default 10000; also at most 64 MiB)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="answer 413 to request bodies over BYTES, before reading them whole (default 16 MiB)",
+    )
+    serve.add_argument(
         "--allow-callback-host",
         action="append",
         default=[],
@@ -115,6 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
         root_api=args.api,
         seed=args.seed,
         allow_callback_hosts=args.allow_callback_host,
+        journal_limit=args.journal_limit,
+        max_body=args.max_body,
     )
     where = f"http://{args.host}:{args.port}"
     served = [args.api] if args.api else sorted(ADAPTERS)

@@ -101,6 +101,7 @@ class ApiApp:
         entry.status = reply.status
         entry.response = reply.body if not isinstance(reply.body, bytes) else None
         entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
+        self.mock.journal.answered(entry, len(payload))
         if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
             ctype = reply.headers.get("content-type", "application/json")
             entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))

@@ -1,7 +1,8 @@
 """The request journal: every request a client sent, what it got, and what it broke.
 
 Entries are recorded when a request arrives (so nothing is lost if handling fails) and completed
-when the response is known. The journal is bounded; the oldest entries are dropped and counted.
+when the response is known. The journal is bounded, by entries and by the bytes of the bodies it
+keeps; the oldest entries are dropped and counted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from .errors import Violation
 
 DEFAULT_LIMIT = 10_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # bodies kept; the oldest entries go first past it
 
 
 @dataclass(slots=True)
@@ -39,6 +41,7 @@ class Entry:
     unmatched: bool = False
     error: str | None = None
     kind: str = "request"  # or "callback": a delivery attempt the mock made
+    size: int = 0  # bytes of request and response body this entry holds
     outcome: str | None = None
 
     def body_json(self) -> dict[str, Any]:
@@ -72,10 +75,12 @@ class Entry:
 class Journal:
     """A bounded, thread-safe list of :class:`Entry`, oldest first."""
 
-    def __init__(self, *, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, *, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.dropped = 0
         self._entries: deque[Entry] = deque()
+        self._bytes = 0  # request and response bodies held, roughly what the journal weighs
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -94,11 +99,24 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry = Entry(self._seq, time, api, method, path, query, headers, body)
+            entry.size = len(body)
             self._entries.append(entry)
-            while len(self._entries) > self.limit:
-                self._entries.popleft()
-                self.dropped += 1
+            self._bytes += entry.size
+            self._trim()
             return entry
+
+    def answered(self, entry: Entry, response_bytes: int) -> None:
+        """Count the response's size against the bound (the entry keeps the response)."""
+        with self._lock:
+            entry.size += response_bytes
+            self._bytes += response_bytes
+            self._trim()
+
+    def _trim(self) -> None:
+        while self._entries and (len(self._entries) > self.limit or self._bytes > self.max_bytes):
+            old = self._entries.popleft()
+            self._bytes -= old.size
+            self.dropped += 1
 
     def entries(self) -> list[Entry]:
         with self._lock:
@@ -113,5 +131,6 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self.dropped = 0
             self._seq = 0

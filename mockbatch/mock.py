@@ -15,7 +15,7 @@ from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
-from .journal import DEFAULT_LIMIT, Journal
+from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
 from .scenarios import Outcome, Scenario
 
 
@@ -29,11 +29,12 @@ class Mock:
         clock: Clock | None = None,
         seed: int = 0,
         journal_limit: int = DEFAULT_LIMIT,
+        journal_bytes: int = DEFAULT_MAX_BYTES,
         allow_hosts: Iterable[str] = (),
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.engine = Engine(clock=self.clock, seed=seed)
-        self.journal = Journal(limit=journal_limit)
+        self.journal = Journal(limit=journal_limit, max_bytes=journal_bytes)
         self.outbox = Outbox(engine=self.engine, journal=self.journal)
         self.allow_hosts = tuple(allow_hosts)
         self.faults = Faults()

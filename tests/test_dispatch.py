@@ -87,3 +87,16 @@ def test_journal_is_bounded_and_counts_what_it_dropped() -> None:
         b'{"async":"4"}',
     ]
     assert journal.dropped == 2
+
+
+def test_journal_is_bounded_by_bytes_too() -> None:
+    app = create_app(clock=VirtualClock(), journal_bytes=2000)
+    http = httpx.Client(transport=InProcessTransport(app), base_url="http://mockbatch.test")
+    for _ in range(5):  # each answer is ~700 bytes of results
+        http.post(
+            BATCH, params={"action": "results"}, json={"async": "e35e06ee592d17a42dc9e6252a058617"}
+        )
+
+    journal = app.state.mock.journal
+    assert len(journal) == 2
+    assert journal.dropped == 3
