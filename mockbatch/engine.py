@@ -207,6 +207,16 @@ class Batch:
             return self._moment(self.items.spec(index).after, self._origin(index), now)
         return None
 
+    def started_at(self, index: int, now: datetime) -> datetime | None:
+        """When item ``index`` started running, or None while pending (or cancelled first)."""
+        if self.paused:
+            return None
+        started = self._moment(self.items.spec(index).start, self._origin(index), now)
+        cancel_at = self.cancelled_at(now)
+        if started is not None and cancel_at is not None and started > cancel_at:
+            return None
+        return started
+
     def cancelled_at(self, now: datetime) -> datetime | None:
         """When the batch was (or is by ``now``) cancelled, or None."""
         if self.cancel is None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from mockbatch import load_scenarios
+from mockbatch.apis.registry import ADAPTERS
+
 BATCH = "/ivvy/api/1.0/batch"
 DOCS_RUNNING = "a7ec88af7d710bf51b188004bb532d77"
 JOB = {"namespace": "test", "action": "ping", "params": {}}
@@ -12,9 +15,9 @@ JOB = {"namespace": "test", "action": "ping", "params": {}}
 def test_health_names_the_apis_clock_and_scenarios(client: httpx.Client) -> None:
     body = client.get("/__mockbatch/health").json()
     assert body["status"] == "ok"
-    assert body["apis"] == ["ivvy"]
+    assert body["apis"] == sorted(ADAPTERS)
     assert body["clock"] == {"kind": "virtual", "now": "2026-01-01T00:00:00+00:00"}
-    assert [s["name"] for s in body["scenarios"]] == ["ivvy-docs"]
+    assert [s["name"] for s in body["scenarios"]] == [s.name for s in load_scenarios()]
 
 
 def test_clock_advances_and_sets(client: httpx.Client) -> None:
@@ -45,7 +48,7 @@ def test_clock_refuses_bad_requests(client: httpx.Client) -> None:
 def test_batches_lists_states_of_items(client: httpx.Client) -> None:
     client.post(BATCH, params={"action": "progress"}, json={"async": DOCS_RUNNING})
 
-    listed = client.get("/__mockbatch/batches").json()["batches"]
+    listed = client.get("/__mockbatch/batches", params={"api": "ivvy"}).json()["batches"]
     assert {b["id"] for b in listed} == {"e35e06ee592d17a42dc9e6252a058617", DOCS_RUNNING}
 
     one = client.get(f"/__mockbatch/batches/ivvy/{DOCS_RUNNING}").json()
