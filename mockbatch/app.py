@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -96,10 +97,22 @@ def create_app(
     if not root_api:
         routes.append(Route("/{path:path}", _unknown_api, methods=None))
     app = Starlette(routes=routes)
+    _match_any_path(app.routes)
     app.state.mock = mock
     app.state.apis = names
     app.state.check_scenario = check_scenario
     return app
+
+
+def _match_any_path(routes: Iterable[BaseRoute]) -> None:
+    """Let routes match paths holding a newline (a %0A in a path parameter is legal).
+
+    Starlette's path patterns stop at a newline, so such a request fell through to its plain
+    text 404 instead of the API, which answers in its own format.
+    """
+    for route in routes:
+        if isinstance(route, Mount | Route):
+            route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
 
 
 async def _unknown_api(request: Request) -> Response:

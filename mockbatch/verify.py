@@ -23,6 +23,8 @@ CHECKS = (
     "missing_required_header",
 )
 
+NDJSON = ("application/x-ndjson", "application/ndjson")
+
 # Checks that cannot hold for an API, with the reason.
 EXEMPT: dict[str, dict[str, str]] = {
     "ivvy": {
@@ -50,6 +52,9 @@ def verify(
     """
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
+
+    # NDJSON bodies (e.g. Trigger.dev's batch items) go on the wire as the text they are.
+    schemathesis.serializer.alias(list(NDJSON), "text/plain")
 
     raw = {
         "base-url": base_url,

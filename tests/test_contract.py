@@ -9,7 +9,7 @@ from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.resources import specs_dir
 from mockbatch.verify import CHECKS, EXEMPT, verify
 
-APIS = ["ivvy"]
+APIS = ["ivvy", "trigger"]
 
 
 def _checks(api: str) -> list[str]:
