@@ -2,7 +2,8 @@
 
 The listing is the runs of the batches in scope (one with ``filter[batch]``, else all, oldest
 batch first), each batch's runs in item order, filtered by state and task. A cursor is a run
-ID: ``page[after]`` starts just after that run, ``page[before]`` ends just before it. Positions
+ID: ``page[after]`` starts just after that run, ``page[before]`` ends just before it; a cursor
+naming no run of the listing gives an empty page (as a keyset query would). Positions
 are found by binary search over the engine's paged selection, so a generated batch of any size
 pages in O(log n) per request.
 """
@@ -16,7 +17,6 @@ from typing import Any
 
 from ..engine import Batch, Engine, GeneratedItems, ItemState
 from .trigger_runs import find_run, list_item, run_id, task_of
-from .trigger_wire import TriggerError
 
 
 @dataclass(slots=True)
@@ -91,14 +91,7 @@ def list_runs(
         found = find_run(engine, api, cursor)
         which = next((k for k, b in enumerate(batches) if found and b is found[0]), None)
         if found is None or which is None:
-            name = "page[after]" if after else "page[before]"
-            raise TriggerError(
-                400,
-                "Query Error",
-                extra={
-                    "details": [{"code": "custom", "message": "Invalid cursor", "path": [name]}]
-                },
-            )
+            return {"data": [], "pagination": {}}  # nothing is known to come after it
         position = starts[which] + selections[which].rank(found[1], after=bool(after))
         start, end = (position, position + size) if after else (max(0, position - size), position)
     else:
