@@ -205,8 +205,13 @@ class BatchMaker:
                 batch.cancel_running = True
 
     def _abort_moment(self, view: Any) -> After | None:
-        rules = self.mock.options(self.api).get("abort")
-        for rule in rules if isinstance(rules, list) else []:
+        rules = [  # like rules: every file's, in load order
+            rule
+            for scenario in self.mock.scenarios
+            if scenario.api == self.api and isinstance(scenario.options.get("abort"), list)
+            for rule in scenario.options["abort"]
+        ]
+        for rule in rules:
             if Rule(match=rule["match"], outcome=BUILTIN_OUTCOME).matches(view):
                 cancel = rule.get("cancel") or {}
                 return After(int(cancel.get("polls", 0)), float(cancel.get("seconds", 0)))

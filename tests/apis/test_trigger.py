@@ -230,6 +230,8 @@ def test_aborted_batch_cancels_the_running_run(client: httpx.Client) -> None:
         ("COMPLETED", False, False),
         ("CANCELED", True, True),
     ]
+    # the cancelled run would have finished at poll 5: it stays cancelled
+    assert {retrieve(client, "batch_aborted")["status"] for _ in range(3)} == {"ABORTED"}
 
 
 def test_abort_rule_aborts_a_created_batch(client: httpx.Client) -> None:
