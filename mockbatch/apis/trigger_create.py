@@ -116,7 +116,7 @@ class BatchMaker:
 
     # -- one-shot -------------------------------------------------------------------------
 
-    def trigger_v2(
+    def batch_v2(
         self, body: Mapping[str, Any], request_key: str | None, claims: dict[str, str]
     ) -> Reply:
         """``POST /api/v2/tasks/batch``: ``{id, runCount}``; a repeated request key is cached."""
@@ -127,7 +127,7 @@ class BatchMaker:
         batch = self._one_shot(body["items"], meta)
         return Reply(202, {"id": batch.id, "runCount": len(batch.items)}, claims)
 
-    def trigger_v1(self, body: Mapping[str, Any], key: str | None, claims: dict[str, str]) -> Reply:
+    def batch_v1(self, body: Mapping[str, Any], key: str | None, claims: dict[str, str]) -> Reply:
         """``POST /api/v1/tasks/batch``: the batch with its runs; a known key is cached."""
         batch = self.by_key(key)
         cached = batch is not None
@@ -150,7 +150,7 @@ class BatchMaker:
         answer["runs"] = runs
         return Reply(202, answer, claims)
 
-    def trigger_task(self, task: str, body: Mapping[str, Any], key: str | None) -> Reply:
+    def task_batch(self, task: str, body: Mapping[str, Any], key: str | None) -> Reply:
         """``POST /api/v1/tasks/{task}/batch``: ``{batchId, runs}``; a known key is cached."""
         batch = self.by_key(key)
         if batch is None:
