@@ -173,10 +173,9 @@ class TriggerAdapter:
         problems = [v for v in call.violations if v.location == "query"]
         statuses = _split(call.arg("filter[status]"))
         unknown = [s for s in statuses or [] if s not in RunStatus.__members__]
-        if unknown:
-            problems.append(
-                Violation("query", "filter[status]", f"Invalid status values: {', '.join(unknown)}")
-            )
+        if unknown and not any(v.path == "filter[status]" for v in problems):
+            message = f"Invalid status values: {', '.join(unknown)}"  # the provider's words
+            problems.append(Violation("query", "filter[status]", message, "custom"))
         if problems:
             raise _query_error(problems)
         states = None
@@ -220,19 +219,19 @@ class TriggerAdapter:
     def _json_body(
         self, call: Call, limit: int, *, lenient: tuple[tuple[str, str], ...]
     ) -> dict[str, Any]:
-        """The apiBuilder's checks, in its order: headers, size, empty, JSON, body schema.
+        """The apiBuilder's checks, in its order: size, headers, empty, JSON, body schema.
 
         The ``(path, keyword)`` violations in ``lenient`` are left to the route, which words
         them its own way.
         """
+        length = call.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > limit:
+            raise TriggerError(413, "Request body too large")
         headers = [
             v for v in call.violations if v.location == "header" and v.keyword != "contentType"
         ]
         if headers:
             raise TriggerError(400, "Headers Error", extra={"details": _details(headers)})
-        length = call.headers.get("content-length", "")
-        if not length.isdigit() or int(length) > limit:
-            raise TriggerError(413, "Request body too large")
         if not call.body:
             raise TriggerError(400, "Request body is empty")
         body = self._parse(call)

@@ -180,6 +180,14 @@ def test_one_shot_routes_refuse_empty_and_oversized_batches(client: httpx.Client
         assert untyped.status_code == 400
         assert untyped.json()["error"].startswith("Validation error: 'task' is a required")
 
+    long_key = {**KEY, "idempotency-key": "k" * 2049}
+    headers = client.post(
+        f"{API}/v1/tasks/batch", headers=long_key, json={"items": [{"task": "t"}]}
+    )
+    assert headers.status_code == 400
+    assert headers.json()["error"] == "Headers Error"
+    assert headers.json()["details"][0]["path"] == ["idempotency-key"]
+
     task_route = f"{API}/v1/tasks/my-task/batch"
     cases = [
         ({"items": []}, "No items to trigger"),
