@@ -161,9 +161,8 @@ class TriggerAdapter:
     def _getRunResult(self, call: Call, key: str) -> Reply:
         found = find_run(self.mock.engine, self.name, call.path_params["runId"])
         result = None
-        if found is not None:
-            batch = self.mock.engine.poll(self.name, found[0].id)
-            assert batch is not None
+        batch = self.mock.engine.poll(self.name, found[0].id) if found is not None else None
+        if found is not None and batch is not None:
             result = execution_result(batch, found[1], self.mock.engine.now())
         if result is None:
             raise TriggerError(404, "Run either doesn't exist or is not finished")
