@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -113,6 +114,7 @@ def create_app(
     else:
         routes += [control_api, Route("/{path:path}", _unknown_api, methods=None)]
     app = MockbatchApp(routes=routes, apis=api_apps, root=api_apps[root_api] if root_api else None)
+    _match_any_path(app.routes)
     mock.outbox.settle()  # the sources are known only now
     mock.outbox.wake()
     app.state.mock = mock
@@ -149,6 +151,17 @@ class MockbatchApp(Starlette):
                     await api(prefixed, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+
+def _match_any_path(routes: Iterable[BaseRoute]) -> None:
+    """Let routes match paths holding a newline (a %0A in a path parameter is legal).
+
+    Starlette's path patterns stop at a newline, so such a request fell through to its plain
+    text 404 instead of the API, which answers in its own format.
+    """
+    for route in routes:
+        if isinstance(route, Mount | Route):
+            route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
 
 
 async def _unknown_api(request: Request) -> Response:

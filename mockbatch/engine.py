@@ -192,9 +192,15 @@ class Batch:
         if done_at is not None and self.stalled_at is not None and done_at > self.stalled_at:
             done_at = None
         cancel_at = self.cancelled_at(now)
-        if cancel_at is not None and (done_at is None or done_at > cancel_at):
+        if cancel_at is not None and (
+            done_at is None or self._later(spec.after, origin, done_at, cancel_at)
+        ):
             started_at = self._moment(spec.start, origin, cancel_at)
-            if self.cancel_running or started_at is None:
+            if (
+                self.cancel_running
+                or started_at is None
+                or self._later(spec.start, origin, started_at, cancel_at)
+            ):
                 return ItemState.CANCELLED
         if done_at is not None:
             return ItemState.SUCCEEDED if spec.ok else ItemState.FAILED
@@ -211,11 +217,35 @@ class Batch:
             return self._moment(self.items.spec(index).after, self._origin(index), now)
         return None
 
+    def started_at(self, index: int, now: datetime) -> datetime | None:
+        """When item ``index`` started running, or None while pending (or cancelled first)."""
+        if self.paused:
+            return None
+        start, origin = self.items.spec(index).start, self._origin(index)
+        started = self._moment(start, origin, now)
+        cancel_at = self.cancelled_at(now)
+        if started is not None and cancel_at is not None:
+            if self._later(start, origin, started, cancel_at):
+                return None
+        return started
+
     def cancelled_at(self, now: datetime) -> datetime | None:
         """When the batch was (or is by ``now``) cancelled, or None."""
         if self.cancel is None:
             return None
         return self._moment(self.cancel, (self.created_at, 0), now)
+
+    def _later(
+        self, after: After, origin: tuple[datetime, int], at: datetime, cancel_at: datetime
+    ) -> bool:
+        """Whether moment ``after`` (from ``origin``, reached ``at``) came after the cancel.
+
+        By time; at the same instant (a clock that did not move between polls) by poll order:
+        a moment reached at a later poll than the cancel's comes after it.
+        """
+        if at != cancel_at or self.cancel is None:
+            return at > cancel_at
+        return origin[1] + after.polls > self.cancel.polls
 
     def _origin(self, index: int) -> tuple[datetime, int]:
         at, polls = self.items.origin(index)

@@ -24,6 +24,8 @@ CHECKS = (
     "missing_required_header",
 )
 
+NDJSON = ("application/x-ndjson", "application/ndjson")
+
 # Checks that cannot hold for an API, with the reason.
 EXEMPT: dict[str, dict[str, str]] = {
     "ivvy": {
@@ -92,6 +94,9 @@ def run(
     """:func:`verify`, with the operations tested and the number of requests sent."""
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
+
+    # NDJSON bodies (e.g. Trigger.dev's batch items) go on the wire as the text they are.
+    schemathesis.serializer.alias(list(NDJSON), "text/plain")
 
     raw = {
         "base-url": base_url,

@@ -14,11 +14,13 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
         ("POST", "/ivvy/api/1.0/batch?action=run"),
         ("POST", "/ivvy/api/1.0/batch?action=results"),
     ],
+    "trigger": [("POST", "/trigger/api/v3/batches"), ("POST", "/trigger/api/v2/tasks/batch")],
     "runtype": [("POST", "/runtype/v1/batch/flow")],
     "check": [("POST", "/check/v1/batch")],
 }
 # A valid key where the API wants one, so the body is what gets judged.
 AUTH = {
+    "trigger": {"authorization": "Bearer tr_dev_test"},
     "runtype": {"authorization": "Bearer rt_test"},
     "check": {"authorization": "Bearer vfy_test"},
 }

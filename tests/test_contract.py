@@ -9,7 +9,7 @@ from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.resources import specs_dir
 from mockbatch.verify import CHECKS, EXEMPT, verify
 
-APIS = ["ivvy", "runtype", "check"]
+APIS = ["ivvy", "trigger", "runtype", "check"]
 
 
 def _checks(api: str) -> list[str]:

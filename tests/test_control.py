@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from mockbatch import load_scenarios
 from mockbatch.apis.registry import ADAPTERS
 
 BATCH = "/ivvy/api/1.0/batch"
@@ -16,7 +17,7 @@ def test_health_names_the_apis_clock_and_scenarios(client: httpx.Client) -> None
     assert body["status"] == "ok"
     assert body["apis"] == sorted(ADAPTERS)
     assert body["clock"] == {"kind": "virtual", "now": "2026-01-01T00:00:00+00:00"}
-    assert "ivvy-docs" in [s["name"] for s in body["scenarios"]]
+    assert [s["name"] for s in body["scenarios"]] == [s.name for s in load_scenarios()]
 
 
 def test_clock_advances_and_sets(client: httpx.Client) -> None:

@@ -121,3 +121,20 @@ def test_a_million_items_cost_a_page_not_the_batch() -> None:
     assert total == 500_001 // 7
     assert page == [7006, 7013, 7020]
     assert batch.counts(now) == Counter({S: 500_001 - total, F: total, R: 499_999})
+
+
+def test_cancel_holds_when_the_clock_stands_still() -> None:
+    # Every poll at the same instant: poll order, not time, says what came first.
+    clock = VirtualClock()
+    engine = Engine(clock=clock)
+    specs = [ItemSpec(input=0, after=After(polls=1)), ItemSpec(input=1, after=After(polls=5))]
+    batch = engine.create("t", "b", specs, {})
+    batch.cancel = After(polls=2)
+
+    seen = []
+    for _ in range(6):
+        engine.poll("t", "b")
+        seen.append((batch.state(0, clock.now()), batch.state(1, clock.now())))
+
+    assert seen == [(S, R), (S, C), (S, C), (S, C), (S, C), (S, C)]
+    assert batch.started_at(1, clock.now()) == batch.created_at

@@ -6,9 +6,11 @@ from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
 from .runtype import RuntypeAdapter
+from .trigger import TriggerAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     IvvyAdapter.name: IvvyAdapter,
+    TriggerAdapter.name: TriggerAdapter,
     RuntypeAdapter.name: RuntypeAdapter,
     CheckAdapter.name: CheckAdapter,
 }

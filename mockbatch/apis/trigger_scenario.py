@@ -1,0 +1,194 @@
+"""What a Trigger.dev scenario must hold beyond the generic schema.
+
+Batch IDs are ``batch_...`` and fixed run IDs ``run_...``; every item names its ``task``; a
+failure is a ``TaskRunError`` (or a string, served as a ``STRING_ERROR``); rules match on the
+item view (``task``, ``payload``, ``options``, ``index``); ``meta`` and ``options`` take only
+the keys the adapter reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Problem
+from ..specs import violations
+
+if TYPE_CHECKING:
+    from ..scenarios import Outcome, Scenario
+    from ..specs import Spec
+
+BATCH_ID = re.compile(r"batch_[A-Za-z0-9]+")
+RUN_ID = re.compile(r"run_[A-Za-z0-9]+")
+VIEW_KEYS = ("index", "task", "payload", "options")
+SHARED_OPTIONS = ("auth", "callbacks")
+ERROR_HINT = (
+    "a string, or {type: BUILT_IN_ERROR, name, message, stackTrace} | {type: CUSTOM_ERROR, raw}"
+    " | {type: STRING_ERROR, raw} | {type: INTERNAL_ERROR, code, message?}"
+)
+
+
+def scenario_problems(scenario: Scenario, spec: Spec) -> list[Problem]:
+    """Every Trigger.dev-specific problem in ``scenario``."""
+    problems: list[Problem] = []
+    check_error = _error_checker(scenario, spec, problems)
+    for i, batch in enumerate(scenario.batches):
+        where: list[str | int] = ["batches", i]
+        if not BATCH_ID.fullmatch(batch.id):
+            problems.append(
+                scenario.problem(
+                    [*where, "id"],
+                    f"{batch.id!r} is not a Trigger.dev batch ID",
+                    "batch_ and letters or digits, e.g. batch_1234",
+                )
+            )
+        for j, item in enumerate(batch.items):
+            if item.key is not None and not RUN_ID.fullmatch(item.key):
+                problems.append(
+                    scenario.problem(
+                        [*where, "items", j, "id"],
+                        f"{item.key!r} is not a run ID",
+                        "run_ and letters or digits",
+                    )
+                )
+            _check_task(scenario, [*where, "items", j, "input"], item.input, problems)
+            if not item.ok:
+                check_error([*where, "items", j, "error"], item.body)
+        if batch.generate is not None:
+            _check_task(scenario, [*where, "generate", "input"], batch.generate.input, problems)
+            _check_outcome([*where, "generate"], batch.generate.outcome, check_error)
+        _check_meta(scenario, where, batch.meta, len(batch.items), problems)
+    for i, rule in enumerate(scenario.rules):
+        for key in rule.match:
+            if key.split(".")[0] not in VIEW_KEYS:
+                problems.append(
+                    scenario.problem(
+                        ["rules", i, "match", key],
+                        f"Trigger.dev items have no field {key.split('.')[0]!r}",
+                        ", ".join(VIEW_KEYS),
+                    )
+                )
+        _check_outcome(["rules", i], rule.outcome, check_error)
+    if scenario.default is not None:
+        _check_outcome(["default"], scenario.default, check_error)
+    _check_options(scenario, problems)
+    return problems
+
+
+def _error_checker(scenario: Scenario, spec: Spec, problems: list[Problem]) -> Any:
+    validator = spec.component("TaskRunError")
+
+    def check(path: list[str | int], body: Any) -> None:
+        if isinstance(body, str):
+            return
+        found = violations(validator, body, "error")
+        if found:
+            problems.append(scenario.problem(path, "not a Trigger.dev TaskRunError", ERROR_HINT))
+
+    return check
+
+
+def _check_outcome(where: list[str | int], outcome: Outcome, check_error: Any) -> None:
+    if outcome.error is not None:
+        check_error([*where, "error"], outcome.error)
+
+
+def _check_task(
+    scenario: Scenario, path: list[str | int], item_input: Any, problems: list[Problem]
+) -> None:
+    task = item_input.get("task") if isinstance(item_input, Mapping) else None
+    if not isinstance(task, str) or not task:
+        problems.append(
+            scenario.problem(
+                path,
+                "an item's input needs its task identifier",
+                "{task: my-task, payload: ..., options: ...}",
+            )
+        )
+
+
+def _check_meta(
+    scenario: Scenario,
+    where: list[str | int],
+    meta: Mapping[str, Any],
+    items: int,
+    problems: list[Problem],
+) -> None:
+    for key, value in meta.items():
+        path = [*where, "meta", key]
+        if key == "runCount":
+            if isinstance(value, bool) or not isinstance(value, int) or value < max(items, 1):
+                problems.append(
+                    scenario.problem(
+                        path,
+                        f"runCount {value!r} is below the batch's items",
+                        f"an integer of at least {max(items, 1)}",
+                    )
+                )
+        elif key == "idempotencyKey":
+            if not isinstance(value, str) or not value:
+                problems.append(scenario.problem(path, "not a string", "a non-empty string"))
+        else:
+            problems.append(scenario.problem(path, "unknown key", "runCount, idempotencyKey"))
+
+
+def _check_options(scenario: Scenario, problems: list[Problem]) -> None:
+    for key, value in scenario.options.items():
+        if key in SHARED_OPTIONS:
+            continue  # the generic scenario schema checks these
+        if key != "abort":
+            valid = ", ".join(["abort", *SHARED_OPTIONS])
+            problems.append(scenario.problem(["options", key], "unknown key", valid))
+            continue
+        rules = value if isinstance(value, list) else None
+        if rules is None:
+            problems.append(
+                scenario.problem(
+                    ["options", key],
+                    "not a list",
+                    "a list of {match: {...}, cancel: {polls, seconds}}",
+                )
+            )
+            continue
+        for i, rule in enumerate(rules):
+            path: list[str | int] = ["options", "abort", i]
+            if (
+                not isinstance(rule, Mapping)
+                or not isinstance(rule.get("match"), Mapping)
+                or not rule["match"]
+            ):
+                problems.append(
+                    scenario.problem(
+                        path,
+                        "an abort rule needs a non-empty match",
+                        "{match: {task: ...}, cancel: {polls: 1}}",
+                    )
+                )
+                continue
+            extra = sorted(set(rule) - {"match", "cancel"})
+            if extra:
+                problems.append(scenario.problem([*path, extra[0]], "unknown key", "match, cancel"))
+            cancel = rule.get("cancel", {})
+            if not _is_after(cancel):
+                problems.append(
+                    scenario.problem(
+                        [*path, "cancel"],
+                        "not a moment",
+                        "{polls: N, seconds: S}, both optional and >= 0",
+                    )
+                )
+
+
+def _is_after(value: Any) -> bool:
+    if not isinstance(value, Mapping) or set(value) - {"polls", "seconds"}:
+        return False
+    polls, seconds = value.get("polls", 0), value.get("seconds", 0)
+    return (
+        isinstance(polls, int)
+        and not isinstance(polls, bool)
+        and polls >= 0
+        and isinstance(seconds, (int, float))
+        and not isinstance(seconds, bool)
+        and seconds >= 0
+    )
