@@ -83,7 +83,13 @@ class ApiApp:
             if refusal is not None:
                 raise refusal
             if action is not None and action.status:
-                raise ApiError(action.status, action.message, headers=action.headers())
+                retry = action.fault.retry_after
+                raise ApiError(
+                    action.status,
+                    action.message,
+                    details={"retry_after": retry} if retry is not None else {},
+                    headers=action.headers(),
+                )
             reply = self._answer(operation, path, path_params, query, headers, body, entry)
         except ApiError as error:
             entry.unmatched = operation is None and isinstance(error, NotFound | MethodNotAllowed)

@@ -89,3 +89,26 @@ def test_off_lets_anything_through(client: httpx.Client, mock: Mock, api: str) -
     set_auth(mock, api, mode="off")
     assert get(client, api, None).status_code == 200
     assert get(client, api, APIS[api]["malformed"]).status_code == 200
+
+
+def test_trigger_modes_use_the_routes_own_bodies(client: httpx.Client, mock: Mock) -> None:
+    path = "/trigger/api/v2/batches/batch_1234"
+
+    def get_with(key: str | None) -> httpx.Response:
+        return client.get(path, headers={"authorization": f"Bearer {key}"} if key else {})
+
+    assert get_with("sk_1").json() == {"error": "Invalid API key"}
+    set_auth(mock, "trigger", mode="strict", keys=["tr_dev_1"], forbidden=["tr_dev_1"])
+    assert get_with("tr_dev_2").json() == {"error": "Invalid API key"}
+    refused = get_with("tr_dev_1")
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {
+            "error": "Unauthorized",
+            "code": "unauthorized",
+            "param": "access_token",
+            "type": "authorization",
+        },
+    )
+    set_auth(mock, "trigger", mode="off")
+    assert get_with(None).status_code == 200

@@ -191,3 +191,40 @@ def test_a_stall_never_takes_back_what_already_finished(client: httpx.Client) ->
     add_fault(client, batch="*", stall=True)
     assert call(client, "results", {"async": DONE}).status_code == 200
     assert progress(client).json() == {"progress": 100}
+
+
+@pytest.mark.parametrize(
+    "path, headers, expected",
+    [
+        (
+            "/trigger/api/v2/batches/batch_1234",
+            {"authorization": "Bearer tr_dev_1"},
+            {"error": "Too Many Requests"},
+        ),
+        (
+            "/runtype/v1/batch/status/batchId",
+            {"authorization": "Bearer rt_1"},
+            {"error": "Too Many Requests"},
+        ),
+        (
+            "/check/v1/batch/batch_abc123def456",
+            {"authorization": "Bearer vfy_1"},
+            {"error": {"code": "rate_limited", "message": "Too Many Requests", "retryAfter": 7}},
+        ),
+    ],
+)
+def test_every_api_answers_a_fault_in_its_own_format(
+    client: httpx.Client, path: str, headers: dict[str, str], expected: Any
+) -> None:
+    api = path.split("/")[1]
+    added = client.post(
+        "/__mockbatch/faults", json={"api": api, "status": 429, "retry_after": 7, "times": 1}
+    )
+    assert added.status_code == 201
+    refused = client.get(path, headers=headers)
+    assert (refused.status_code, refused.json(), refused.headers["retry-after"]) == (
+        429,
+        expected,
+        "7",
+    )
+    assert client.get(path, headers=headers).status_code == 200

@@ -53,6 +53,14 @@ _BATCH = re.compile(r"/v1/batch(?:/(?P<id>(?!upload$)[^/]+)(?P<rest>/results|/ca
 _FINISHED = {"completed", "failed", "cancelled"}
 
 
+FAULT_CODES = {
+    429: "rate_limited",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
 class CheckAdapter:
     """Serves Check's batch endpoints from the engine's state."""
 
@@ -297,6 +305,12 @@ class CheckAdapter:
         if error.status == 413:
             message = "Request body exceeds the server's maximum size"
             return Reply(413, {"error": {"code": "payload_too_large", "message": message}}, headers)
+        code = FAULT_CODES.get(error.status)
+        if code is not None:  # injected faults, rate limits (Check's documented codes)
+            found: dict[str, Any] = {"code": code, "message": error.message}
+            if "retry_after" in error.details:
+                found["retryAfter"] = error.details["retry_after"]
+            return Reply(error.status, {"error": found}, headers)
         body = {"error": {"code": "internal_error", "message": "Internal server error"}}
         return Reply(500, body, headers)
 

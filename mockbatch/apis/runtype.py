@@ -227,6 +227,8 @@ class RuntypeAdapter:
             details = [Detail(error.message, "NOT_FOUND")]
         elif error.status == 413:
             status, text, details = 413, "Request body too large", [Detail(error.message)]
+        elif 400 <= error.status < 600 and error.status != 500:  # injected faults, rate limits
+            status, text, details = error.status, error.message, []
         else:
             status, text, details = 500, "Internal server error", []
         body: dict[str, Any] = {"error": text}

@@ -15,6 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
+from ..auth import Verdict, judge
 from ..engine import ItemState
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..resources import specs_dir
@@ -72,6 +73,10 @@ _FINISHED = {
 }
 
 
+PREFIXES = tuple(KEY_PREFIXES)
+FORBIDDEN = {"code": "unauthorized", "param": "access_token", "type": "authorization"}
+
+
 class TriggerAdapter:
     """Serves the batch routes of api.trigger.dev from the engine's state."""
 
@@ -99,14 +104,19 @@ class TriggerAdapter:
         return reply
 
     def _authenticate(self, call: Call, messages: tuple[str, str]) -> str:
+        """The route's 401s for a missing or not-a-secret key (a key the scenario does not list,
+        in strict mode), the provider's 403 for a forbidden one; off: anything goes."""
         raw = call.headers.get("authorization", "")
         key = raw[len("Bearer ") :] if raw.startswith("Bearer ") else raw
         key = key.strip()
-        if not key:
+        verdict = judge(self.mock.auth(self.name), key, well_formed=key.startswith(PREFIXES))
+        if verdict is Verdict.MISSING:
             raise TriggerError(401, messages[0])
-        if not key.startswith(tuple(KEY_PREFIXES)):
+        if verdict in (Verdict.MALFORMED, Verdict.UNKNOWN):
             raise TriggerError(401, messages[1])
-        return key
+        if verdict is Verdict.FORBIDDEN:
+            raise TriggerError(403, "Unauthorized", extra=FORBIDDEN)
+        return key if key.startswith(PREFIXES) else "tr_dev_" + key
 
     def _createBatch(self, call: Call, key: str) -> Reply:
         body = self._json_body(call, MAX_CREATE_BODY, lenient=(("runCount", "maximum"),))
@@ -283,6 +293,8 @@ class TriggerAdapter:
             return Reply(404, {"error": "Not found"})
         if error.status == 413:
             return Reply(413, {"error": "Request body too large"})
+        if 400 <= error.status < 600 and error.status != 500:  # injected faults, rate limits
+            return Reply(error.status, {"error": error.message})
         return Reply(500, {"error": "Internal Server Error"})
 
     @classmethod
