@@ -55,6 +55,24 @@ TARGETS = [
         "/ivvy/api/1.0/batch?action=results",
         json.dumps({"async": "e35e06ee592d17a42dc9e6252a058617"}).encode(),
     ),
+    Target(
+        "trigger",
+        "GET",
+        "/trigger/api/v1/batches/batch_1234/results",
+        headers=(("authorization", "Bearer tr_dev_bench"),),
+    ),
+    Target(
+        "runtype",
+        "GET",
+        "/runtype/v1/schedules/batch/batchId/results?limit=10&offset=0",
+        headers=(("authorization", "Bearer rt_bench"),),
+    ),
+    Target(
+        "check",
+        "GET",
+        "/check/v1/batch/batch_abc123def456/results?limit=5",
+        headers=(("authorization", "Bearer vfy_bench"),),
+    ),
 ]
 
 

@@ -66,6 +66,8 @@ class ApiApp:
         operation: Operation | None = None
         extra: dict[str, str] = {}
         try:
+            with self.mock.engine.lock:  # every request counts, routed or not
+                refusal = self._rate_limit(headers, extra)
             if too_large:
                 raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
             operation, path_params = self.spec.match(scope["method"], path)
@@ -73,7 +75,6 @@ class ApiApp:
             query = self._queries.get(entry.query, lambda: _parse_query(entry.query))
             with self.mock.engine.lock:
                 action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
-                refusal = self._rate_limit(headers, extra)
             if action is not None and action.latency:
                 await asyncio.sleep(action.latency)
             if action is not None and action.drop:
@@ -178,7 +179,8 @@ class ApiApp:
 
     def _rate_limit(self, headers: dict[str, str], extra: dict[str, str]) -> ApiError | None:
         """Count the request against its key's window; the 429 to answer when over the limit."""
-        limiter = self.mock.rate_limiter(self.adapter.name)
+        default = getattr(self.adapter, "default_rate_limit", None)
+        limiter = self.mock.rate_limiter(self.adapter.name, default)
         if limiter is None:
             return None
         now = self.mock.clock.now()
@@ -190,7 +192,7 @@ class ApiApp:
                 "x-ratelimit-reset": str(limiter.reset_at(now)),
             }
         )
-        if allowed:
+        if allowed or not limiter.enforce:
             return None
         wait = max(1, math.ceil(reset_in))
         return ApiError(

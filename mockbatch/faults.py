@@ -198,6 +198,7 @@ class RateLimiter:
 
     limit: int
     window: float
+    enforce: bool = True  # False: only report the count in the headers, never refuse
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     @classmethod
@@ -205,7 +206,11 @@ class RateLimiter:
         raw = options.get("rate_limit")
         if not isinstance(raw, Mapping):
             return None
-        return cls(limit=int(raw["limit"]), window=float(raw.get("window", 60)))
+        return cls(
+            limit=int(raw["limit"]),
+            window=float(raw.get("window", 60)),
+            enforce=bool(raw.get("enforce", True)),
+        )
 
     def take(self, key: str, now: datetime) -> tuple[bool, int, float]:
         """Count a request: (allowed, remaining, seconds until the window resets)."""

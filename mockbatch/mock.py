@@ -151,10 +151,15 @@ class Mock:
             self._settings[key] = make()
         return self._settings[key]
 
-    def rate_limiter(self, api: str) -> RateLimiter | None:
-        """This API's rate limit (``options: {rate_limit: {limit, window}}``), if it has one."""
+    def rate_limiter(
+        self, api: str, default: tuple[int, float] | None = None
+    ) -> RateLimiter | None:
+        """This API's rate limit (``options: {rate_limit: {limit, window, enforce}}``); else,
+        with a ``default`` (the provider's documented limit), one that only reports counts."""
         if api not in self.rate_limits:
             limiter = RateLimiter.from_options(self.options(api))
+            if limiter is None and default is not None:
+                limiter = RateLimiter(limit=default[0], window=default[1], enforce=False)
             if limiter is None:
                 return None
             self.rate_limits[api] = limiter

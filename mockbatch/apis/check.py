@@ -21,7 +21,7 @@ from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
 from . import NO_BODY, Call, Observation, Reply
 from .check_errors import CheckError, not_found, schema_details, validation_error
-from .check_limits import FILE_TTL, MAX_FILE_BYTES, rate_headers
+from .check_limits import FILE_TTL, MAX_FILE_BYTES, RATE_LIMIT
 from .check_render import (
     ACCEPT_THRESHOLD,
     ESCALATE_THRESHOLD,
@@ -65,6 +65,9 @@ class CheckAdapter:
     """Serves Check's batch endpoints from the engine's state."""
 
     name: ClassVar[str] = "check"
+    # Every response reports the Pro plan's limit (X-RateLimit-*); a scenario's
+    # options.rate_limit replaces it (and enforces it unless it says enforce: false).
+    default_rate_limit: ClassVar[tuple[int, float]] = (RATE_LIMIT, 60.0)
     spec_file: ClassVar[str] = "check.yaml"
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
@@ -75,18 +78,6 @@ class CheckAdapter:
     # -- requests ---------------------------------------------------------------------------
 
     def handle(self, call: Call) -> Reply:
-        limits = rate_headers(
-            self.mock.journal, self.name, call.headers.get("authorization"), self._now()
-        )
-        try:
-            reply = self._route(call)
-        except CheckError as error:
-            error.headers.update(limits)
-            raise
-        reply.headers.update(limits)
-        return reply
-
-    def _route(self, call: Call) -> Reply:
         self._authorize(call)
         operation = call.operation.id
         if operation == "createBatch":
@@ -295,7 +286,7 @@ class CheckAdapter:
     def error(self, error: ApiError) -> Reply:
         if isinstance(error, CheckError):
             return Reply(error.status, error.render(), error.headers)
-        headers = self._limits_for_current_request()
+        headers: dict[str, str] = {}
         if isinstance(error, MethodNotAllowed):
             headers["allow"] = ", ".join(error.details.get("allow", []))
             body = {"error": {"code": "method_not_allowed", "message": error.message}}
@@ -313,19 +304,6 @@ class CheckAdapter:
             return Reply(error.status, {"error": found}, headers)
         body = {"error": {"code": "internal_error", "message": "Internal server error"}}
         return Reply(500, body, headers)
-
-    def _limits_for_current_request(self) -> dict[str, str]:
-        """Rate-limit headers for a request refused before :meth:`handle` saw it.
-
-        Its journal entry is the newest of this API's still unanswered (dispatch journals a
-        request, then answers it without yielding to another one).
-        """
-        key = None
-        for entry in reversed(self.mock.journal.entries()):
-            if entry.api == self.name and entry.status is None:
-                key = entry.headers.get("authorization")
-                break
-        return rate_headers(self.mock.journal, self.name, key, self._now())
 
     # -- webhooks (see mockbatch.callbacks and check_webhooks) --------------------------------
 
