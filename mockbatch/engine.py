@@ -184,6 +184,10 @@ class Batch:
 
     def state(self, index: int, now: datetime) -> ItemState:
         """The state of item ``index`` at ``now``."""
+        final = self.cache.get("final")
+        if final is not None and len(final) == len(self.items):
+            found: ItemState = final[index]
+            return found
         spec = self.items.spec(index)
         origin = self._origin(index)
         if self.paused:
@@ -276,7 +280,13 @@ class Batch:
             counts = Counter({ItemState.SUCCEEDED: k - failed, ItemState.FAILED: failed})
             counts[tail] += len(self.items) - k
             return +counts
-        return Counter(self.state(i, now) for i in range(len(self.items)))
+        final = self.cache.get("final")
+        if final is not None and len(final) == len(self.items):
+            return Counter(final)
+        counts = Counter(self.state(i, now) for i in range(len(self.items)))
+        if counts and not counts[ItemState.PENDING] and not counts[ItemState.RUNNING]:
+            self.completed_at(now)  # complete: freezes the states for the next reads
+        return counts
 
     def select(
         self, now: datetime, states: Collection[ItemState] | None, offset: int, limit: int
@@ -303,6 +313,9 @@ class Batch:
         done = self._completed_at(now)
         if done is not None:
             self.cache["completed_at"] = (n, done)
+            if isinstance(self.items, ListItems):
+                # Complete is for good: no item's state can change any more, so keep them.
+                self.cache["final"] = [self.state(i, now) for i in range(n)]
         return done
 
     def _completed_at(self, now: datetime) -> datetime | None:

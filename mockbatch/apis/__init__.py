@@ -8,13 +8,16 @@ assertions read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..errors import ApiError, Violation
 
 if TYPE_CHECKING:
+    from ..engine import Batch
     from ..journal import Entry
     from ..mock import Mock
     from ..scenarios import Scenario
@@ -95,6 +98,23 @@ class Observes(Protocol):
 
     @classmethod
     def observe(cls, entry: Entry) -> Observation | None: ...
+
+
+FROZEN_MAX_ITEMS = 10_000  # bigger (generated) batches: pages are made afresh every time
+
+
+def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any]) -> Reply:
+    """A 200 whose body ``make()`` builds, serialised once and kept on the batch as soon as
+    the batch has completed (its bodies cannot change any more). ``key`` names the body among
+    the batch's others (e.g. the page it is)."""
+    if key in batch.cache:
+        body, raw = batch.cache[key]
+        return Reply(200, body, raw=raw)
+    body = make()
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(batch.items) <= FROZEN_MAX_ITEMS and batch.completed_at(now) is not None:
+        batch.cache[key] = (body, raw)
+    return Reply(200, body, raw=raw)
 
 
 class Adapter(Protocol):

@@ -19,7 +19,7 @@ from ..callbacks import CallbackPolicy, Outgoing
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
-from . import NO_BODY, Call, Observation, Reply
+from . import NO_BODY, Call, Observation, Reply, frozen_reply
 from .check_errors import CheckError, not_found, schema_details, validation_error
 from .check_limits import FILE_TTL, MAX_FILE_BYTES, RATE_LIMIT
 from .check_render import (
@@ -202,15 +202,18 @@ class CheckAdapter:
         limit, offset = _page(call, RESULTS_LIMIT)
         wanted = call.arg("status")
         states = states_for(wanted, batch) if wanted is not None else None
-        total, indexes = batch.select(now, states, offset, limit)
-        items = [item_json(batch, i, now) for i in indexes]
-        return Reply(
-            200,
-            {
+
+        def page() -> dict[str, Any]:
+            total, indexes = batch.select(now, states, offset, limit)
+            items = [item_json(batch, i, now) for i in indexes]
+            return {
                 "batch": summary_json(batch, now, batch.counts(now)),
                 "items": items,
                 "pagination": _pagination(total, limit, offset, items),
-            },
+            }
+
+        return frozen_reply(
+            batch, f"results?limit={limit}&offset={offset}&status={wanted}", now, page
         )
 
     def _cancel(self, call: Call) -> Reply:

@@ -20,7 +20,7 @@ from ..faults import STATUS_TEXT
 from ..scenarios import Outcome
 from ..specs import Memo
 from ..specs import violations as schema_violations
-from . import NO_BODY, Call, Observation, Reply, ivvy_auth
+from . import NO_BODY, Call, Observation, Reply, frozen_reply, ivvy_auth
 
 if TYPE_CHECKING:
     from ..journal import Entry
@@ -175,11 +175,7 @@ class IvvyAdapter:
             raise IvvyError(24114)
         if now - done >= RESULTS_KEPT:
             raise IvvyError(24115, more=["Results are kept for 2 days after a batch completes"])
-        # A completed batch's results never change: serialise them once.
-        if "results" not in batch.cache:
-            batch.cache["results"] = _serialised(results_body(batch))
-        body, raw = batch.cache["results"]
-        return Reply(200, body, raw=raw)
+        return frozen_reply(batch, "results", now, lambda: results_body(batch))
 
     def _restart(self, batch_id: str) -> Reply:
         batch = self._find(batch_id)
@@ -322,10 +318,6 @@ def results_body(batch: Batch) -> dict[str, Any]:
             }
         )
     return {"asyncId": batch.id, "results": results}
-
-
-def _serialised(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    return body, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _check(validator: Any, instance: Any) -> list[Violation]:

@@ -18,8 +18,8 @@ from ..auth import Verdict, judge
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
-from . import Call, Observation, Reply
-from .runtype_render import BatchStatus, batch_status, results_body, status_body, uuid
+from . import Call, Observation, Reply, frozen_reply
+from .runtype_render import BatchStatus, Page, batch_status, results_body, status_body, uuid
 from .runtype_request import Detail, RuntypeError, not_found, parse_page, valid_body
 from .runtype_scenario import problems
 
@@ -106,7 +106,7 @@ class RuntypeAdapter:
         batch = self.mock.engine.poll(self.name, batch_id)
         if batch is None:
             raise not_found("Batch", "batchId", batch_id)
-        return Reply(200, results_body(batch, page, self.mock.engine.now()))
+        return self._results(batch, page)
 
     def _run_results(self, call: Call) -> Reply:
         page = parse_page(call)
@@ -117,7 +117,12 @@ class RuntypeAdapter:
         batch = self.mock.engine.poll(self.name, found.id) if found is not None else None
         if batch is None:
             raise not_found("Run", "runId", run_id)
-        return Reply(200, results_body(batch, page, self.mock.engine.now()))
+        return self._results(batch, page)
+
+    def _results(self, batch: Batch, page: Page) -> Reply:
+        now = self.mock.engine.now()
+        key = f"results?limit={page.limit}&offset={page.offset}&status={page.status}"
+        return frozen_reply(batch, key, now, lambda: results_body(batch, page, now))
 
     # -- batches ------------------------------------------------------------------------------
 

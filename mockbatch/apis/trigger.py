@@ -21,7 +21,7 @@ from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..resources import specs_dir
 from ..specs import Spec
 from ..specs import violations as schema_violations
-from . import NO_BODY, Call, Observation, Reply
+from . import NO_BODY, Call, Observation, Reply, frozen_reply
 from .trigger_batches import retrieve_v1, retrieve_v2
 from .trigger_create import BatchMaker
 from .trigger_pages import list_runs
@@ -174,10 +174,14 @@ class TriggerAdapter:
         if batch is None:
             raise TriggerError(404, "Batch not found")
         now = self.mock.engine.now()
-        finished = (ItemState.SUCCEEDED, ItemState.FAILED, ItemState.CANCELLED)
-        _, indexes = batch.select(now, finished, 0, MAX_LISTED)
-        items = [execution_result(batch, i, now) for i in indexes]
-        return Reply(200, {"id": batch.id, "items": [item for item in items if item]})
+
+        def results() -> dict[str, Any]:
+            finished = (ItemState.SUCCEEDED, ItemState.FAILED, ItemState.CANCELLED)
+            _, indexes = batch.select(now, finished, 0, MAX_LISTED)
+            items = [execution_result(batch, i, now) for i in indexes]
+            return {"id": batch.id, "items": [item for item in items if item]}
+
+        return frozen_reply(batch, "results", now, results)
 
     def _getRunResult(self, call: Call, key: str) -> Reply:
         found = find_run(self.mock.engine, self.name, call.path_params["runId"])
