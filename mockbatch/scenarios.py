@@ -170,7 +170,12 @@ class Scenario:
     def from_text(cls, text: str, *, source: str = "<scenario>") -> Scenario:
         """Parse YAML or JSON text and check it."""
         try:
-            data = yamlfile.load(text)
+            data = yamlfile.load(text, fast=True)
+        except (ValueError, yaml.YAMLError):
+            data = None  # the pure-Python parser words the error the same everywhere
+        try:
+            if data is None:
+                data = yamlfile.load(text)
         except ValueError as exc:  # a scalar YAML could not construct
             raise LoadError([Problem(source, 1, "", f"not valid YAML: {exc}")]) from exc
         except yaml.YAMLError as exc:

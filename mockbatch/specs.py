@@ -24,6 +24,7 @@ from .errors import LoadError, MethodNotAllowed, NotFound, Problem, Violation
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _URI = "urn:mockbatch:spec"
+_LOADED: dict[tuple[str, int, int], Spec] = {}
 
 
 def _ref_parts(ref: str) -> list[str | int]:
@@ -255,8 +256,26 @@ class Spec:
 
     @classmethod
     def from_path(cls, path: str | Path) -> Spec:
-        """Read and check a spec file; raises :class:`LoadError` with file and line."""
+        """Read and check a spec file; raises :class:`LoadError` with file and line.
+
+        A file read before (same path, size and modification time) is not parsed again: a
+        Spec holds no state of a server, only the document and its compiled validators.
+        """
         path = Path(path)
+        try:
+            stat = path.stat()
+            key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            key = None
+        if key is not None and key in _LOADED:
+            return _LOADED[key]
+        spec = cls._read(path)
+        if key is not None:
+            _LOADED[key] = spec
+        return spec
+
+    @classmethod
+    def _read(cls, path: Path) -> Spec:
         try:
             text = path.read_text("utf-8")
             document = yamlfile.load(text, fast=True)
