@@ -55,30 +55,11 @@ class Report:
     examples: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def verify(
-    spec: str | Path,
-    base_url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    checks: Iterable[str] = CHECKS,
-    max_examples: int = 25,
-    seed: int = 1234,
-    app: Any = None,
-) -> dict[str, set[str]]:
-    """Run schemathesis against ``base_url`` (or in process against ``app``).
-
-    Returns the failures: ``{"POST /api/1.0/batch": {"not_a_server_error: ...", ...}}``; empty
-    means the server keeps the contract.
-    """
-    return run(
-        spec,
-        base_url,
-        headers=headers,
-        checks=checks,
-        max_examples=max_examples,
-        seed=seed,
-        app=app,
-    ).failures
+def verify(spec: str | Path, base_url: str, **options: Any) -> dict[str, set[str]]:
+    """:func:`run`, returning only the failures:
+    ``{"POST /api/1.0/batch": {"not_a_server_error: ...", ...}}``; empty means the server keeps
+    the contract."""
+    return run(spec, base_url, **options).failures
 
 
 def run(
