@@ -21,7 +21,7 @@ from ..errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ..scenarios import Outcome
 from . import NO_BODY, Call, Observation, Reply, frozen_reply
 from .check_errors import CheckError, not_found, schema_details, validation_error
-from .check_limits import FILE_TTL, MAX_FILE_BYTES, RATE_LIMIT
+from .check_limits import FILE_TTL, MAX_FILE_BYTES, RATE_LIMIT, WINDOW_SECONDS
 from .check_render import (
     ACCEPT_THRESHOLD,
     ESCALATE_THRESHOLD,
@@ -67,7 +67,7 @@ class CheckAdapter:
     name: ClassVar[str] = "check"
     # Every response reports the Pro plan's limit (X-RateLimit-*); a scenario's
     # options.rate_limit replaces it (and enforces it unless it says enforce: false).
-    default_rate_limit: ClassVar[tuple[int, float]] = (RATE_LIMIT, 60.0)
+    default_rate_limit: ClassVar[tuple[int, float]] = (RATE_LIMIT, WINDOW_SECONDS)
     spec_file: ClassVar[str] = "check.yaml"
 
     def __init__(self, mock: Mock, spec: Spec) -> None:

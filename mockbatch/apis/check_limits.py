@@ -12,4 +12,4 @@ MAX_FILE_ITEMS = 100  # items per uploaded file (file-formats page)
 MAX_CONTENT = 50_000  # characters per item
 FILE_TTL = timedelta(hours=1)  # an uploaded file's lifetime (Pro)
 RATE_LIMIT = 200  # requests per minute (Pro)
-WINDOW_SECONDS = 60
+WINDOW_SECONDS = 60.0  # the rate limit counts per whole clock minute
