@@ -226,31 +226,47 @@ LOOPS: dict[str, ClientLoop] = {
 
 
 async def _client(
-    base_url: str, loops: list[ClientLoop], until: float, seen: Findings, n: int
+    base_url: str, jobs: list[ClientLoop], until: float | None, seen: Findings, n: int
 ) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    """Take jobs off the shared list until it is empty; with ``until``, go round the list
+    (starting at job ``n``) until time is up instead."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         i = n
-        while time.perf_counter() < until:
+        while jobs and (until is None or time.perf_counter() < until):
+            loop = jobs.pop() if until is None else jobs[i % len(jobs)]
+            i += 1
             try:
-                await loops[i % len(loops)](client, seen)
+                await loop(client, seen)
             except httpx.TransportError as exc:
                 seen.problems.append(f"connection error: {type(exc).__name__}: {exc}")
-            i += 1
 
 
-def soak(*, clients: int, seconds: float, apis: list[str] | None = None) -> Findings:
-    """Run the soak against a fresh mock; returns what was seen (problems empty when all held)."""
+def soak(
+    *,
+    clients: int,
+    batches: int | None = None,
+    seconds: float | None = None,
+    apis: list[str] | None = None,
+    timeout: float = 600.0,
+) -> Findings:
+    """Run the soak against a fresh mock; returns what was seen (problems empty when all held).
+
+    With ``batches``, exactly that many batches per API are run, however long they take (up to
+    ``timeout``): the amount of work is fixed, so a test can rely on it on a busy machine. With
+    ``seconds``, clients go round until time is up (the benchmark's mode).
+    """
+    if (batches is None) == (seconds is None):
+        raise ValueError("give either batches (a fixed amount of work) or seconds")
     app = create_app(clock=VirtualClock(), journal_limit=max(DEFAULT_LIMIT, 10_000_000))
     names = [n for n in (apis or LOOPS) if n in app.state.apis]
-    loops = [LOOPS[n] for n in names]
+    jobs = [LOOPS[n] for _ in range(batches or 1) for n in names]
     seen = Findings()
     with ServerThread(app) as server:
-        until = time.perf_counter() + seconds
+        until = None if seconds is None else time.perf_counter() + seconds
 
         async def main() -> None:
-            await asyncio.gather(
-                *(_client(server.url, loops, until, seen, n) for n in range(clients))
-            )
+            runs = (_client(server.url, jobs, until, seen, n) for n in range(clients))
+            await asyncio.wait_for(asyncio.gather(*runs), timeout)
 
         asyncio.run(main())
     journaled = len([e for e in app.state.mock.journal.entries() if e.kind == "request"])

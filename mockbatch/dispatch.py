@@ -76,6 +76,7 @@ class ApiApp:
             with self.mock.engine.lock:
                 action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
             if action is not None and action.latency:
+                entry.outcome = f"delayed {action.latency:g} s (fault)"
                 await asyncio.sleep(action.latency)
             if action is not None and action.drop:
                 entry.outcome = "connection dropped (fault)"
