@@ -171,9 +171,7 @@ def test_a_callback_url_with_control_characters_is_refused_at_creation(
 ) -> None:
     url = f"http://127.0.0.1:9/cb{bad}"
     before = len(mock.engine.batches("ivvy"))
-    answer = client.post(
-        BATCH, params={"action": "run"}, json={"jobs": JOBS, "callbackUrl": url}
-    )
+    answer = client.post(BATCH, params={"action": "run"}, json={"jobs": JOBS, "callbackUrl": url})
 
     position = url.index(bad[0])
     assert (answer.status_code, answer.json()) == (
