@@ -144,6 +144,8 @@ class Faults:
         self._changed()
 
     def clear_added(self) -> None:
+        for fault in self.added:  # counters are keyed by id(): a new fault may reuse the id
+            self._counters.pop(id(fault), None)
         self.added.clear()
         self._changed()
 

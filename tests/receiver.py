@@ -1,4 +1,5 @@
-"""A callback receiver on 127.0.0.1 for tests: records what arrives, answers as told."""
+"""A callback receiver on 127.0.0.1 for tests: records what arrives, answers as told (and, with a
+gate, only once the test opens it: the delivery stays in flight until then)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver(*statuses: int) -> Iterator[Receiver]:
-    """Serve a :class:`Receiver` on 127.0.0.1 (a free port) for the ``with`` block."""
+def receiver(*statuses: int, gate: threading.Event | None = None) -> Iterator[Receiver]:
+    """Serve a :class:`Receiver` on 127.0.0.1 (a free port) for the ``with`` block; with a
+    ``gate``, each request is recorded at once but answered only after ``gate.set()``."""
     state = Receiver(statuses=list(statuses))
 
     class Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,8 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
                 status = state.statuses.pop(0) if state.statuses else 200
                 state.received.append(Received(self.path, dict(self.headers.items()), body))
                 state.changed.notify_all()
+            if gate is not None:
+                gate.wait(10)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -58,5 +62,7 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        if gate is not None:
+            gate.set()  # no handler is left waiting on a failed test
         server.shutdown()
         server.server_close()

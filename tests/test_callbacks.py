@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import httpx
 import pytest
 from receiver import receiver
 
 from mockbatch import Scenario, VirtualClock
-from mockbatch.callbacks import Delivery
+from mockbatch.callbacks import CallbackPolicy, Delivery, Outgoing
 from mockbatch.mock import Mock
 
 BATCH = "/ivvy/api/1.0/batch"
@@ -139,3 +140,89 @@ def test_duplicate_and_delayed_deliveries(
         received = target.wait_for(1 + options.get("duplicates", 0))
 
     assert len({r.body for r in received}) == 1
+
+
+def test_one_http_client_serves_every_delivery(
+    client: httpx.Client, mock: Mock, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[httpx.Client] = []
+    build = httpx.Client.__init__
+
+    def counted(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counted)
+    mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": {"duplicates": 2}}}))
+    with receiver(500) as target:
+        poll(client, run(client, target.url))
+        target.wait_for(3)  # three deliveries, one of them answered 500
+        clock.advance(1)
+        target.wait_for(4)  # its retry
+        settled(mock, 3, "delivered")
+        assert mock.outbox.wait(lambda: made[0].is_closed)  # closed once the outbox is idle
+
+    assert len(made) == 1
+
+
+@pytest.mark.parametrize("bad", ["\r\nX-Injected: yes", "\x00"])
+def test_a_callback_url_with_control_characters_is_refused_at_creation(
+    client: httpx.Client, mock: Mock, bad: str
+) -> None:
+    url = f"http://127.0.0.1:9/cb{bad}"
+    before = len(mock.engine.batches("ivvy"))
+    answer = client.post(BATCH, params={"action": "run"}, json={"jobs": JOBS, "callbackUrl": url})
+
+    position = url.index(bad[0])
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {
+            "errorCode": 400,
+            "message": "'callbackUrl' does not validate",
+            "specificCode": 23016,
+            "additionalMessages": [
+                f"callbackUrl: control character {bad[0]!r} at position {position}"
+                " (a URL may not hold CR, LF, NUL or other control characters)"
+            ],
+        },
+    )
+    assert len(mock.engine.batches("ivvy")) == before  # no batch, so no delivery to come
+
+
+def test_a_malformed_target_that_reaches_the_outbox_is_refused_and_journaled(mock: Mock) -> None:
+    message = Outgoing("check", "batch_1", "batch.completed", "http://127.0.0.1:9/\r\nX: y", b"{}")
+    (delivery,) = mock.outbox.send(message, CallbackPolicy())
+
+    assert (delivery.state, delivery.attempts) == ("refused", [])
+    (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
+    assert entry.outcome == (
+        "refused: control character '\\r' at position 19"
+        " (a URL may not hold CR, LF, NUL or other control characters)"
+    )
+
+
+def test_an_unexpected_error_while_sending_is_a_failed_attempt(
+    client: httpx.Client, mock: Mock, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send = httpx.Client.send
+
+    def broken(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if request.url.path == "/unexpected":  # the callback; the test's own requests go on
+            raise RuntimeError("something nobody expected")
+        return send(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", broken)
+    mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": {"max_attempts": 2}}}))
+    poll(client, run(client, "http://127.0.0.1:9/unexpected"))
+    (delivery,) = mock.outbox.deliveries or settled(mock, 1, "pending")
+    assert mock.outbox.wait(lambda: len(delivery.attempts) == 1)
+    clock.advance(1)
+    settled(mock, 1, "failed")
+
+    outcomes = [e.outcome for e in mock.journal.entries() if e.kind == "callback"]
+    assert outcomes == [
+        "attempt 1: RuntimeError: something nobody expected;"
+        " next attempt at 2026-01-01T00:00:01+00:00",
+        "attempt 2: RuntimeError: something nobody expected",
+    ]
+    assert delivery.reason == "gave up after 2 attempts"

@@ -150,6 +150,8 @@ class CheckAdapter:
             meta["fileId"] = file.id
         specs = [self._item(data, i) for i, data in enumerate(inputs)]
         batch = engine.create(self.name, batch_id, specs, meta)
+        if self.callback_target(batch):  # the outbox may be idle: it watches the batch from now
+            self.mock.outbox.wake()
         created = batch_json(batch, self._now())
         created["message"] = "Batch created successfully. Items are being processed."
         return Reply(202, created)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
-from ..callbacks import CallbackPolicy, Outgoing
+from ..callbacks import CallbackPolicy, Outgoing, malformed
 from ..engine import Batch, ItemSpec
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
 from ..faults import STATUS_TEXT
@@ -131,6 +131,10 @@ class IvvyAdapter:
         if violations:
             call.violations.extend(violations)
             raise _run_error(violations)
+        url = call.json.get("callbackUrl")
+        problem = malformed(url) if isinstance(url, str) else None
+        if problem is not None:  # refused now: it could never be called back
+            raise IvvyError(23016, param="callbackUrl", more=[f"callbackUrl: {problem}"])
         jobs: list[dict[str, Any]] = call.json["jobs"]
         items = [self._item(job, i) for i, job in enumerate(jobs)]
         batch_id = self.mock.engine.ids.next("ivvy.batch")[:32]

@@ -6,13 +6,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 from receiver import receiver
 
-from mockbatch import Scenario
+from mockbatch import Scenario, VirtualClock, create_app
+from mockbatch.app import load_scenarios
 from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
 
 AUTH = {"authorization": "Bearer vfy_test"}
 SECRET = "whsec_test"
@@ -83,3 +86,42 @@ def test_a_cancelled_batch_sends_no_event(client: httpx.Client, mock: Mock) -> N
         poll(client, batch_id)
         assert mock.outbox.wait(lambda: mock.outbox.deliveries != [], timeout=0.2) is False
     assert target.received == []
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_URL = "http://127.0.0.1:9000/hooks"
+
+
+def readme_webhook_block() -> str:
+    """The YAML block of the README's paragraph on Check's webhooks, as written."""
+    paragraph = README.read_text("utf-8").split("\nCheck sends webhook events", 1)[1]
+    return paragraph.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("given", ["to create_app (as to serve)", "by a test's marker"])
+def test_the_readmes_webhook_block_alone_sends_events(tmp_path: Path, given: str) -> None:
+    text = readme_webhook_block()
+    assert text.startswith("api: check\n") and README_URL in text
+    with receiver() as target:
+        path = tmp_path / "webhook.yaml"
+        path.write_text(text.replace(README_URL, target.url), "utf-8")
+        scenarios = load_scenarios([path])  # only this block: no shipped scenario
+        if given.startswith("to create_app"):
+            app = create_app(scenarios=scenarios, clock=VirtualClock())
+        else:  # what the plugin does for a marker: these scenarios, then a reset
+            app = create_app(clock=VirtualClock())
+            app.state.mock.loaded = scenarios
+            app.state.mock.reset()
+        transport = InProcessTransport(app)
+        with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
+            batch_id = create(http, "The Moon orbits the Earth.")
+            final = poll(http, batch_id).json()
+            (got,) = target.wait_for(1)
+
+    event = json.loads(got.body)
+    assert (event["type"], event["data"]["id"], event["data"]["status"]) == (
+        "batch.completed",
+        batch_id,
+        final["status"],
+    )
+    assert verify(got.headers["X-Check-Signature"], got.body)
