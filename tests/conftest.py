@@ -19,6 +19,16 @@ from mockbatch.transport import InProcessTransport
 pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _httpx_imported_outside_pytester() -> None:
+    """pytester's in-process runs drop the modules first imported inside them, and httpx loads
+    its map of httpcore's exceptions at its first request over a socket. Make that request here,
+    so a dropped connection is ``httpx.RemoteProtocolError`` whatever order the tests run in
+    (run after the plugin's tests, it surfaced as httpcore's own class)."""
+    with ServerThread(create_app(clock=VirtualClock(), apis=["ivvy"])) as server:
+        assert httpx.get(f"{server.url}/__mockbatch/health").status_code == 200
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
