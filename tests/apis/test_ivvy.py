@@ -233,7 +233,16 @@ RUN_ERRORS = {
     "null params": (
         {"jobs": [{"namespace": "test", "action": "ping", "params": None}]},
         _error(
-            400, 24093, "Empty job parameter found", "jobs[0].params: None is not of type 'object'"
+            400,
+            24093,
+            "Empty job parameter found",
+            "jobs[0].params: None is not of type 'object', 'array'",
+        ),
+    ),
+    "params a non-empty array": (
+        {"jobs": [{"namespace": "test", "action": "ping", "params": [1]}]},
+        _error(
+            400, 24092, "Incorrect Job Format", "jobs[0].params: has 1 items; at most 0 allowed"
         ),
     ),
     "201 jobs": (
@@ -260,6 +269,32 @@ def test_run_errors(
 ) -> None:
     response = call(client, "run", body)
     assert (response.status_code, response.json()) == expected
+
+
+def test_php_empty_params_array_is_accepted_and_echoed(client: httpx.Client) -> None:
+    # PHP's json_encode writes empty params as [] (the PHP SDK's own ping job sends this body)
+    body = b'{"jobs":[{"namespace":"test","action":"ping","params":[]}]}'
+    run = client.post(
+        BATCH, params={"action": "run"}, content=body, headers={"content-type": "application/json"}
+    )
+    assert run.status_code == 200
+    async_id = run.json()["asyncId"]
+
+    results = call(client, "results", {"async": async_id})
+    assert (results.status_code, results.json()) == (
+        200,
+        {
+            "asyncId": async_id,
+            "results": [
+                {
+                    "namespace": "test",
+                    "action": "ping",
+                    "request": [],
+                    "response": {"ack": "2026-01-01 00:00:00 UTC"},
+                }
+            ],
+        },
+    )
 
 
 def test_200_jobs_are_accepted(client: httpx.Client) -> None:
