@@ -82,7 +82,8 @@ class IvvyAdapter:
             ivvy_auth.check(
                 self.mock.auth(self.name),
                 method=call.method,
-                uris=call.uris,
+                uri=call.uri,
+                prefix=call.prefix,
                 headers=call.headers,
                 body=call.body,
                 now=self.mock.engine.now(),
