@@ -56,7 +56,8 @@ class Parameter:
         return _coerce(raw[0], kind)
 
 
-# Decimal integers of any size the interpreter parses in linear time (its int/str limit).
+# Decimal integers up to the interpreter's int/str conversion limit (4,300 digits by default),
+# which keeps parsing them cheap; longer ones stay strings and fail the schema.
 _INTEGER = re.compile(rf"-?\d{{1,{sys.get_int_max_str_digits()}}}")
 
 

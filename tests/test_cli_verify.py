@@ -45,7 +45,8 @@ def test_verify_passes_the_mock(mock_url: str, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert status == 0, out
     assert "mockbatch verify: the ivvy contract (" in out
-    assert "skipped: positive_data_acceptance (body schema depends on the action" in out
+    assert "checks: all (as schemathesis --checks all), with the stateful phase\n" in out
+    assert "skipped: positive_data_acceptance (the body's schema depends on the action" in out
     assert "ok    POST /api/1.0/batch" in out
     assert out.rstrip().splitlines()[-1].startswith("ok: 1 operation(s) kept the contract (")
 
