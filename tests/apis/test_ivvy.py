@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
-from mockbatch import Scenario, VirtualClock
+from mockbatch import Scenario, VirtualClock, create_app
+from mockbatch.dispatch import DEFAULT_MAX_BODY
 from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
 
 BATCH = "/ivvy/api/1.0/batch"
 DOCS_DONE = "e35e06ee592d17a42dc9e6252a058617"
@@ -425,3 +428,24 @@ def test_every_bad_request_is_journaled_with_its_violation(
 
 def _scenario(body: str) -> Scenario:
     return Scenario.from_text("api: ivvy\n" + body, source="<test>")
+
+
+def test_a_body_over_the_limit_is_the_413_the_readme_shows() -> None:
+    app = create_app(clock=VirtualClock())
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
+        response = http.post(BATCH, params={"action": "run"}, content=b"x" * (DEFAULT_MAX_BODY + 1))
+
+    over = f"request body is over {DEFAULT_MAX_BODY} bytes"
+    assert (response.status_code, response.json()) == (
+        413,
+        {
+            "errorCode": 413,
+            "message": "'body' does not validate",
+            "specificCode": 23016,
+            "additionalMessages": [over],
+        },
+    )
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    ivvy_errors = readme.split("\n## iVvy (`/ivvy`)\n")[1].split("\n## ")[0]
+    row = f"| body over 16 MiB | 413 | 23016 | `'body' does not validate` (`{over}`) |"
+    assert row in ivvy_errors.splitlines()
