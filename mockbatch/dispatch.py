@@ -79,13 +79,14 @@ class ApiApp:
                 entry.outcome = f"delayed {action.latency:g} s (fault)"
                 await asyncio.sleep(action.latency)
             if action is not None and action.drop:
-                entry.outcome = "connection dropped (fault)"
+                dropped = "connection dropped (fault)"
+                entry.outcome = f"{entry.outcome}, then {dropped}" if entry.outcome else dropped
                 await _drop(send)
                 return
             if refusal is not None:
                 raise refusal
             if action is not None and action.status:
-                retry = action.fault.retry_after
+                retry = action.retry_after
                 raise ApiError(
                     action.status,
                     action.message,

@@ -89,23 +89,29 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What to do to one request: wait, then answer with ``status`` or drop, or go on."""
+    """What the faults do to one request: wait ``latency`` seconds (the delays of every fault
+    that fired, added up), then let ``answer`` (the first fault listed with a status or drop
+    that fired) answer with its status or drop the connection; with no ``answer``, go on."""
 
-    fault: Fault
     latency: float = 0.0
+    answer: Fault | None = None
 
     @property
     def status(self) -> int | None:
-        return self.fault.status
+        return self.answer.status if self.answer is not None else None
 
     @property
     def drop(self) -> bool:
-        return self.fault.drop
+        return self.answer is not None and self.answer.drop
+
+    @property
+    def retry_after(self) -> float | None:
+        return self.answer.retry_after if self.answer is not None else None
 
     def headers(self) -> dict[str, str]:
-        if self.fault.retry_after is None:
+        if self.retry_after is None:
             return {}
-        return {"retry-after": f"{self.fault.retry_after:g}"}
+        return {"retry-after": f"{self.retry_after:g}"}
 
     @property
     def message(self) -> str:
@@ -155,19 +161,33 @@ class Faults:
     def for_request(
         self, api: str, operation: str, query: Mapping[str, list[str]]
     ) -> Action | None:
-        """The first fault that fires for this request (each matching fault counts it)."""
-        chosen: Action | None = None
+        """What the faults do to this request, or None when none fires.
+
+        Every matching fault counts the request (and a ``probability`` fault draws for it, so
+        its draws are its own). Latency composes: the delays of all that fire add up. The
+        status or drop of the first one listed that fires (the scenarios' faults first, then
+        those added at run time) answers; the other status or drop faults leave the request
+        alone and keep their ``times``.
+        """
         if not self.all:
             return None
+        latency = 0.0
+        answer: Fault | None = None
+        fired = False
         for fault in self.all:
             if not fault.matches_request(api, operation, query):
                 continue
             counter = self._counters.setdefault(id(fault), _Counter(rng=random.Random(fault.seed)))
             counter.seen += 1
-            if chosen is None and self._fires(fault, counter):
-                counter.fired += 1
-                chosen = Action(fault, _latency(fault, counter.rng))
-        return chosen
+            answers = fault.status is not None or fault.drop
+            if not self._fires(fault, counter) or (answers and answer is not None):
+                continue
+            counter.fired += 1
+            fired = True
+            latency += _latency(fault, counter.rng)
+            if answers:
+                answer = fault
+        return Action(latency, answer) if fired else None
 
     @staticmethod
     def _fires(fault: Fault, counter: _Counter) -> bool:

@@ -8,6 +8,7 @@ per operation and reused.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,9 +56,14 @@ class Parameter:
         return _coerce(raw[0], kind)
 
 
+# Decimal integers up to the interpreter's int/str conversion limit (4,300 digits by default),
+# which keeps parsing them cheap; longer ones stay strings and fail the schema.
+_INTEGER = re.compile(rf"-?\d{{1,{sys.get_int_max_str_digits()}}}")
+
+
 def _coerce(value: str, kind: Any) -> Any:
     kinds = kind if isinstance(kind, list) else [kind]
-    if "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value):
+    if "integer" in kinds and _INTEGER.fullmatch(value):
         return int(value)
     if "number" in kinds:
         try:
@@ -342,19 +348,23 @@ class Spec:
         return self.validator(["components", "schemas", name])
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
-        """The operation for ``method path``; raises NotFound or MethodNotAllowed."""
-        allowed: list[str] = []
+        """The operation for ``method path``; raises NotFound or MethodNotAllowed.
+
+        As OpenAPI says, the most specific path that matches is the one: a literal path wins
+        over a templated one (``/batch/upload`` over ``/batch/{id}``), and the methods of that
+        path alone are the ones allowed.
+        """
         for route in self.routes:
             m = route.regex.fullmatch(path)
             if m is None:
                 continue
             operation = route.operations.get(method.lower())
-            if operation is not None:
-                return operation, m.groupdict()
-            allowed.extend(route.operations)
-        if allowed:
-            methods = sorted({a.upper() for a in allowed})
-            raise MethodNotAllowed(405, f"{method} is not allowed here", details={"allow": methods})
+            if operation is None:
+                methods = sorted(a.upper() for a in route.operations)
+                raise MethodNotAllowed(
+                    405, f"{method} is not allowed here", details={"allow": methods}
+                )
+            return operation, m.groupdict()
         raise NotFound(404, f"no route for {method} {path}")
 
     @cached_property

@@ -12,35 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHECKS = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "unsupported_method",
-    "missing_required_header",
-)
-
 NDJSON = ("application/x-ndjson", "application/ndjson")
+STATEFUL_STEPS = 5  # per stateful scenario: follows the links, stays modest on 2 cores
 
-# Checks that cannot hold for an API, with the reason.
-EXEMPT: dict[str, dict[str, str]] = {
-    "ivvy": {
-        # The body's keys depend on the `action` query parameter, which OpenAPI cannot tie to
-        # the body schema: a body valid for one action is rightly refused for another.
-        "positive_data_acceptance": "body schema depends on the action query parameter",
-    },
-    "check": {
-        # Documented refusals of schema-valid requests: acceptThreshold must exceed
-        # escalateThreshold (a relation between two fields JSON Schema cannot state), an
-        # uploaded file's content must parse as CSV or JSON items, and cancelling a finished
-        # batch is 400 CANNOT_CANCEL.
-        "positive_data_acceptance": "cross-field, file-content and batch-state refusals",
-    },
-}
+
+def exemptions(api: str) -> Mapping[str, str]:
+    """The checks that cannot hold for ``api``, each with its reason: the one place they are
+    kept is the API's adapter (``verify_exemptions``)."""
+    from .apis.registry import ADAPTERS
+
+    return ADAPTERS[api].verify_exemptions
+
+
+def check_names() -> list[str]:
+    """Every check schemathesis has: what ``schemathesis run --checks all`` runs."""
+    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
+    from schemathesis.checks import CHECKS
+
+    return sorted(CHECKS.get_all_names())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +56,25 @@ def run(
     base_url: str,
     *,
     headers: Mapping[str, str] | None = None,
-    checks: Iterable[str] = CHECKS,
+    checks: Iterable[str] | None = None,
+    exempt: Iterable[str] = (),
     max_examples: int = 25,
     seed: int = 1234,
     app: Any = None,
 ) -> Report:
-    """:func:`verify`, with the operations tested and the number of requests sent."""
+    """:func:`verify`, with the operations tested and the number of requests sent.
+
+    ``checks`` None runs every check schemathesis has but those in ``exempt``; the stateful
+    phase runs too (links between operations), so that its checks mean something.
+    """
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
+
+    known = check_names()
+    unknown = sorted({*(checks or ()), *exempt} - set(known))
+    if unknown:
+        raise ValueError(f"unknown schemathesis check(s) {unknown}; known: {', '.join(known)}")
+    enabled = set(known if checks is None else checks) - set(exempt)
 
     # NDJSON bodies (e.g. Trigger.dev's batch items) go on the wire as the text they are.
     schemathesis.serializer.alias(list(NDJSON), "text/plain")
@@ -90,8 +90,8 @@ def run(
             "deterministic": True,
             "database": "none",
         },
-        "phases": {"stateful": {"enabled": False}},
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
+        "phases": {"stateful": {"enabled": True, "max-steps": STATEFUL_STEPS}},
+        "checks": {"enabled": False, **{name: {"enabled": True} for name in enabled}},
     }
     schema = schemathesis.openapi.from_path(str(spec), config=schemathesis.Config.from_dict(raw))
     if app is not None:

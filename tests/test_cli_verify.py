@@ -5,7 +5,9 @@ It must pass the mock and catch a server that breaks the contract, naming the op
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,9 +47,21 @@ def test_verify_passes_the_mock(mock_url: str, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert status == 0, out
     assert "mockbatch verify: the ivvy contract (" in out
-    assert "skipped: positive_data_acceptance (body schema depends on the action" in out
+    assert "checks: all (as schemathesis --checks all), with the stateful phase\n" in out
+    assert "skipped: positive_data_acceptance (the body's schema depends on the action" in out
     assert "ok    POST /api/1.0/batch" in out
     assert out.rstrip().splitlines()[-1].startswith("ok: 1 operation(s) kept the contract (")
+
+
+def test_the_readme_shows_a_real_run(mock_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    command = "$ mockbatch verify --api ivvy --base-url http://127.0.0.1:8080/ivvy\n"
+    shown = readme.split(command)[1].split("```")[0]
+
+    assert main(["verify", "--api", "ivvy", "--base-url", f"{mock_url}/ivvy"]) == 0
+
+    out = capsys.readouterr().out.replace(mock_url, "http://127.0.0.1:8080")
+    assert re.sub(r"\(/\S+/specs/", "(.../specs/", out) == shown
 
 
 def test_verify_catches_a_broken_server_and_names_the_operation(

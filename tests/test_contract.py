@@ -1,27 +1,39 @@
-"""schemathesis against the server, per API spec: no 5xx, every response conforms, invalid
-requests refused. In process and over a real socket."""
+"""schemathesis against the server, per API spec, with every check it has (``--checks all``)
+and its stateful phase: nothing may fail but the checks each adapter declares exempt, with the
+reason (``verify_exemptions``). In process and over a real socket."""
 
 from __future__ import annotations
 
 import pytest
 
 from mockbatch import ServerThread, VirtualClock, create_app
+from mockbatch.apis.registry import ADAPTERS
 from mockbatch.resources import specs_dir
-from mockbatch.verify import CHECKS, EXEMPT, verify
+from mockbatch.verify import check_names, exemptions, verify
 
-APIS = ["ivvy", "trigger", "runtype", "check"]
+APIS = sorted(ADAPTERS)
 
 
-def _checks(api: str) -> list[str]:
-    return [c for c in CHECKS if c not in EXEMPT.get(api, {})]
+def test_every_exemption_names_a_check_and_gives_a_reason() -> None:
+    known = set(check_names())
+    assert "use_after_free" in known  # the registry holds the OpenAPI checks, not only one
+    for api in APIS:
+        for check, reason in exemptions(api).items():
+            assert check in known, f"{api}: {check!r} is no schemathesis check"
+            assert len(reason) > 20, f"{api}: {check!r} needs its reason"
+
+
+def test_an_unknown_check_name_is_refused_before_anything_is_sent() -> None:
+    with pytest.raises(ValueError, match=r"unknown schemathesis check\(s\) \['positive_data'\]"):
+        verify(specs_dir() / "ivvy.yaml", "http://127.0.0.1:1/ivvy", exempt=["positive_data"])
 
 
 @pytest.mark.parametrize("api", APIS)
 def test_contract_in_process(api: str) -> None:
     app = create_app(clock=VirtualClock(), check_responses=True)
-    spec = specs_dir() / f"{api}.yaml"
+    spec = specs_dir() / ADAPTERS[api].spec_file
 
-    failures = verify(spec, f"http://mockbatch.test/{api}", app=app, checks=_checks(api))
+    failures = verify(spec, f"http://mockbatch.test/{api}", app=app, exempt=exemptions(api))
 
     assert failures == {}
     assert len(app.state.mock.journal) > 50, "schemathesis sent too few requests to mean anything"
@@ -32,8 +44,9 @@ def test_contract_in_process(api: str) -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_contract_over_a_socket(api: str) -> None:
     app = create_app(clock=VirtualClock(), check_responses=True)
+    spec = specs_dir() / ADAPTERS[api].spec_file
     with ServerThread(app) as server:
-        failures = verify(specs_dir() / f"{api}.yaml", f"{server.url}/{api}", checks=_checks(api))
+        failures = verify(spec, f"{server.url}/{api}", exempt=exemptions(api), max_examples=10)
     assert failures == {}
     broken = [
         (e.path, e.status, v)

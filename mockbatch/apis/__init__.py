@@ -45,12 +45,15 @@ class Call:
     raw_query: str = ""  # the query string as sent
 
     @property
-    def uris(self) -> list[str]:
-        """The request URI as sent, and as seen by the API (without the mock's prefix)."""
-        suffix = f"?{self.raw_query}" if self.raw_query else ""
-        return list(
-            dict.fromkeys([f"{self.path}{suffix}", f"{self.full_path or self.path}{suffix}"])
-        )
+    def uri(self) -> str:
+        """The request URI as the API sees it (without the mock's prefix), query included."""
+        return f"{self.path}?{self.raw_query}" if self.raw_query else self.path
+
+    @property
+    def prefix(self) -> str:
+        """The mock's path prefix for this API (``/ivvy``), or "" when there is none."""
+        full = self.full_path or self.path
+        return full.removesuffix(self.path) if full.endswith(self.path) else ""
 
     def arg(self, name: str) -> str | None:
         """The first value of query parameter ``name``."""
@@ -122,6 +125,9 @@ class Adapter(Protocol):
 
     name: ClassVar[str]
     spec_file: ClassVar[str]
+    verify_exemptions: ClassVar[Mapping[str, str]]
+    """schemathesis checks that cannot hold for this API, each with the reason: the suite's
+    contract tests and ``mockbatch verify`` run every other check (``{}``: none)."""
 
     def __init__(self, mock: Mock, spec: Spec) -> None: ...
 

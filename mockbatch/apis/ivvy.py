@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
@@ -67,6 +68,11 @@ class IvvyAdapter:
 
     name: ClassVar[str] = "ivvy"
     spec_file: ClassVar[str] = "ivvy.yaml"
+    verify_exemptions: ClassVar[Mapping[str, str]] = {
+        # OpenAPI cannot tie the body schema to the `action` query parameter: a body valid for
+        # one action (the spec's body is any action's) is rightly refused for another.
+        "positive_data_acceptance": "the body's schema depends on the action query parameter",
+    }
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock
@@ -82,7 +88,8 @@ class IvvyAdapter:
             ivvy_auth.check(
                 self.mock.auth(self.name),
                 method=call.method,
-                uris=call.uris,
+                uri=call.uri,
+                prefix=call.prefix,
                 headers=call.headers,
                 body=call.body,
                 now=self.mock.engine.now(),

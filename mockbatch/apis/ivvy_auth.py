@@ -62,13 +62,15 @@ def check(
     settings: AuthSettings,
     *,
     method: str,
-    uris: list[str],
+    uri: str,
+    prefix: str = "",
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
 ) -> None:
-    """Raise :class:`SigningError` if the request fails ``settings``; ``uris`` are the request
-    URIs a client may have signed (with and without the mock's path prefix)."""
+    """Raise :class:`SigningError` if the request fails ``settings``. A client may have signed
+    ``uri`` (the request URI as the API sees it, as the SDKs sign it) or ``prefix + uri`` (as sent
+    to the mock, with its path prefix): both are accepted."""
     if settings.mode is AuthMode.OFF:
         return
     strict = settings.mode is AuthMode.STRICT
@@ -95,14 +97,26 @@ def check(
     secret = settings.keys.get(key)
     if secret is None:
         raise SigningError(23016, "X-Api-Authorization", f"Unknown API key {key!r}")
-    expected = [string_to_sign(method, uri, headers) for uri in uris]
+    forms = _forms(method, uri, prefix, headers)
     if not any(
         hmac.compare_digest(sign(secret, text), match.group("signature").lower())
-        for text in expected
+        for text in forms.values()
     ):
-        raise SigningError(23016, "signature", f"The string to sign is: {expected[-1]}")
+        raise SigningError(23016, "signature", *(f"{k}: {v}" for k, v in forms.items()))
     if now - sent_at > STALE_AFTER:
         raise SigningError(23005, "")
+
+
+def _forms(method: str, uri: str, prefix: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The accepted strings to sign, labelled for a person (the SDKs' form first)."""
+    if not prefix:
+        return {"The string to sign is": string_to_sign(method, uri, headers)}
+    return {
+        f"string to sign (URI as the SDKs sign it, without the mock's {prefix} prefix)": (
+            string_to_sign(method, uri, headers)
+        ),
+        f"string to sign (with the {prefix} prefix)": string_to_sign(method, prefix + uri, headers),
+    }
 
 
 def _date(headers: Mapping[str, str]) -> datetime:

@@ -46,6 +46,7 @@ class RuntypeAdapter:
 
     name: ClassVar[str] = "runtype"
     spec_file: ClassVar[str] = "runtype.yaml"
+    verify_exemptions: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

@@ -284,6 +284,22 @@ def test_pages_cover_the_items_once(client: httpx.Client) -> None:
     assert len(results(client, DOCS, limit=100)["items"]) == 50
 
 
+HUGE = 102895586618082298393788416  # an integer the spec allows (minimum 0, no maximum)
+
+
+def test_an_offset_past_any_int64_answers_an_empty_page(client: httpx.Client) -> None:
+    listed = client.get(BATCHES, params={"offset": HUGE}, headers=KEY)
+    assert (listed.status_code, listed.json()) == (
+        200,
+        {"data": [], "pagination": {"total": 2, "limit": 10, "offset": HUGE, "hasMore": False}},
+    )
+    page = results(client, DOCS, offset=HUGE)
+    assert (page["items"], page["pagination"]) == (
+        [],
+        {"total": 50, "limit": 20, "offset": HUGE, "hasMore": False},
+    )
+
+
 def test_created_batches_are_listed_newest_first_and_filtered(
     client: httpx.Client, clock: VirtualClock
 ) -> None:

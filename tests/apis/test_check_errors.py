@@ -293,6 +293,18 @@ def test_a_method_the_route_does_not_have_is_405_with_allow(client: httpx.Client
     }
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "GET", "DELETE"])
+def test_allow_lists_only_the_literal_paths_methods(client: httpx.Client, method: str) -> None:
+    # /v1/batch/upload is its own path (POST only), not /v1/batch/{id} with id "upload"
+    response = client.request(method, f"{BATCHES}/upload", headers=KEY)
+
+    assert (response.status_code, response.headers["allow"], response.json()) == (
+        405,
+        "POST",
+        {"error": {"code": "method_not_allowed", "message": f"{method} is not allowed here"}},
+    )
+
+
 def test_an_unknown_path_is_404_not_found(client: httpx.Client) -> None:
     response = client.get("/check/v1/verify/ver_1", headers=KEY)
     assert response.status_code == 404

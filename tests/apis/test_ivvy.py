@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
-from mockbatch import Scenario, VirtualClock
+from mockbatch import Scenario, VirtualClock, create_app
+from mockbatch.dispatch import DEFAULT_MAX_BODY
 from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
 
 BATCH = "/ivvy/api/1.0/batch"
 DOCS_DONE = "e35e06ee592d17a42dc9e6252a058617"
@@ -233,7 +236,16 @@ RUN_ERRORS = {
     "null params": (
         {"jobs": [{"namespace": "test", "action": "ping", "params": None}]},
         _error(
-            400, 24093, "Empty job parameter found", "jobs[0].params: None is not of type 'object'"
+            400,
+            24093,
+            "Empty job parameter found",
+            "jobs[0].params: None is not of type 'object', 'array'",
+        ),
+    ),
+    "params a non-empty array": (
+        {"jobs": [{"namespace": "test", "action": "ping", "params": [1]}]},
+        _error(
+            400, 24092, "Incorrect Job Format", "jobs[0].params: has 1 items; at most 0 allowed"
         ),
     ),
     "201 jobs": (
@@ -260,6 +272,32 @@ def test_run_errors(
 ) -> None:
     response = call(client, "run", body)
     assert (response.status_code, response.json()) == expected
+
+
+def test_php_empty_params_array_is_accepted_and_echoed(client: httpx.Client) -> None:
+    # PHP's json_encode writes empty params as [] (the PHP SDK's own ping job sends this body)
+    body = b'{"jobs":[{"namespace":"test","action":"ping","params":[]}]}'
+    run = client.post(
+        BATCH, params={"action": "run"}, content=body, headers={"content-type": "application/json"}
+    )
+    assert run.status_code == 200
+    async_id = run.json()["asyncId"]
+
+    results = call(client, "results", {"async": async_id})
+    assert (results.status_code, results.json()) == (
+        200,
+        {
+            "asyncId": async_id,
+            "results": [
+                {
+                    "namespace": "test",
+                    "action": "ping",
+                    "request": [],
+                    "response": {"ack": "2026-01-01 00:00:00 UTC"},
+                }
+            ],
+        },
+    )
 
 
 def test_200_jobs_are_accepted(client: httpx.Client) -> None:
@@ -390,3 +428,24 @@ def test_every_bad_request_is_journaled_with_its_violation(
 
 def _scenario(body: str) -> Scenario:
     return Scenario.from_text("api: ivvy\n" + body, source="<test>")
+
+
+def test_a_body_over_the_limit_is_the_413_the_readme_shows() -> None:
+    app = create_app(clock=VirtualClock())
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
+        response = http.post(BATCH, params={"action": "run"}, content=b"x" * (DEFAULT_MAX_BODY + 1))
+
+    over = f"request body is over {DEFAULT_MAX_BODY} bytes"
+    assert (response.status_code, response.json()) == (
+        413,
+        {
+            "errorCode": 413,
+            "message": "'body' does not validate",
+            "specificCode": 23016,
+            "additionalMessages": [over],
+        },
+    )
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    ivvy_errors = readme.split("\n## iVvy (`/ivvy`)\n")[1].split("\n## ")[0]
+    row = f"| body over 16 MiB | 413 | 23016 | `'body' does not validate` (`{over}`) |"
+    assert row in ivvy_errors.splitlines()

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mockbatch import Scenario, VirtualClock
+from mockbatch import Scenario, VirtualClock, create_app
 from mockbatch.apis.ivvy_auth import sign, string_to_sign
 from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
 
 KEY, SECRET = "ABC123", "s3cret"
 URI = "/api/1.0/batch?action=progress"
@@ -124,7 +125,10 @@ FAILURES = {
         _error(
             23016,
             "'signature' does not validate",
-            "The string to sign is: post"
+            "string to sign (URI as the SDKs sign it, without the mock's /ivvy prefix): post"
+            + hashlib.md5(BODY).hexdigest()
+            + "application/json/api/1.0/batch?action=progress1.0ivvydate=2026-01-01 00:00:00",
+            "string to sign (with the /ivvy prefix): post"
             + hashlib.md5(BODY).hexdigest()
             + "application/json/ivvy/api/1.0/batch?action=progress1.0ivvydate=2026-01-01 00:00:00",
         ),
@@ -182,3 +186,26 @@ def test_lenient_default_takes_unsigned_requests_but_checks_signed_ones(
 def test_off_checks_nothing(client: httpx.Client, mock: Mock) -> None:
     mock.load(Scenario.from_dict({"api": "ivvy", "options": {"auth": {"mode": "off"}}}))
     assert post(client, {**signed(), "X-Api-Authorization": "junk"}).status_code == 200
+
+
+def test_served_at_the_root_a_bad_signature_shows_the_one_string_to_sign() -> None:
+    app = create_app(clock=VirtualClock(), root_api="ivvy")
+    app.state.mock.load(
+        Scenario.from_dict(
+            {"api": "ivvy", "options": {"auth": {"mode": "strict", "keys": {KEY: SECRET}}}}
+        )
+    )
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
+        assert http.post(URI, content=BODY, headers=signed()).status_code == 200
+        refused = http.post(URI, content=BODY, headers=signed(secret="guess"))
+
+    assert (refused.status_code, refused.json()) == (
+        401,
+        _error(
+            23016,
+            "'signature' does not validate",
+            "The string to sign is: post"
+            + hashlib.md5(BODY).hexdigest()
+            + "application/json/api/1.0/batch?action=progress1.0ivvydate=2026-01-01 00:00:00",
+        ),
+    )
