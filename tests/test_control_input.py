@@ -215,3 +215,19 @@ def test_other_requests_are_answered_while_a_scenario_is_parsed(
             release.set()
             uploader.join(30)
     assert answers == [201]
+
+
+def test_a_bug_behind_the_control_api_is_answered_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app(clock=VirtualClock())
+
+    def broken() -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.state.mock.journal, "entries", broken)
+    with ServerThread(app) as server:
+        response = httpx.get(f"{server.url}{C}/requests")
+
+    assert (response.status_code, response.json()) == (
+        500,
+        {"error": "internal error in mockbatch: RuntimeError('boom')"},
+    )
