@@ -22,7 +22,7 @@ from . import wirejson
 from .clock import VirtualClock, parse_time
 from .dispatch import read_body
 from .engine import Batch, ItemState
-from .errors import LoadError, Problem
+from .errors import ControlError, LoadError, Problem
 from .faults import Fault
 from .mock import Mock
 from .scenarios import Scenario
@@ -36,14 +36,6 @@ class JSONAnswer(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return wirejson.dumps(content)
-
-
-class Refused(Exception):
-    """Raised by a handler's helpers to answer ``response`` at once."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 class Endpoint:
@@ -62,10 +54,10 @@ class Endpoint:
         handler = self.handlers.get(request.method, self.otherwise)
         try:
             if handler is None:
-                raise Refused(_not_allowed(request, self.handlers))
+                raise ControlError(_not_allowed(request, self.handlers))
             response = await handler(request)
-        except Refused as refused:
-            response = refused.response
+        except ControlError as error:
+            response = error.response
         await response(scope, receive, send)
 
 
@@ -92,7 +84,7 @@ async def _body(request: Request) -> bytes:
     raw, too_large = await read_body(request.receive, limit)
     if too_large:
         message = f"request body is over {limit} bytes"
-        raise Refused(_bad(message, 413, headers={"connection": "close"}))
+        raise ControlError(_bad(message, 413, headers={"connection": "close"}))
     return raw
 
 
@@ -104,7 +96,7 @@ async def _json_body(request: Request) -> Any:
     try:
         return wirejson.loads(raw)
     except ValueError as exc:
-        raise Refused(_bad(f"body is not valid JSON: {exc}")) from None
+        raise ControlError(_bad(f"body is not valid JSON: {exc}")) from None
 
 
 async def health(request: Request) -> Response:
