@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -16,7 +16,7 @@ from . import control
 from .apis import Adapter
 from .apis.registry import ADAPTERS
 from .clock import Clock
-from .dispatch import DEFAULT_MAX_BODY, ApiApp
+from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
 from .mock import Mock
@@ -112,7 +112,7 @@ def create_app(
     if root_api:  # the API at "/" would match everything: the control API goes first
         routes.insert(0, control_api)
     else:
-        routes += [control_api, Route("/{path:path}", _unknown_api, methods=None)]
+        routes += [control_api, Route("/{path:path}", control.Endpoint(otherwise=_unknown_api))]
     app = MockbatchApp(routes=routes, apis=api_apps, root=api_apps[root_api] if root_api else None)
     _match_any_path(app.routes)
     mock.outbox.settle()  # the sources are known only now
@@ -120,6 +120,7 @@ def create_app(
     app.state.mock = mock
     app.state.apis = names
     app.state.check_scenario = check_scenario
+    app.state.max_body = max_body
     return app
 
 
@@ -132,7 +133,7 @@ class MockbatchApp(Starlette):
     def __init__(
         self, *, routes: list[BaseRoute], apis: dict[str, ApiApp], root: ApiApp | None
     ) -> None:
-        super().__init__(routes=routes)
+        super().__init__(routes=routes, exception_handlers={Exception: _internal_error})
         self.apis = apis
         self.root = root
 
@@ -162,11 +163,15 @@ def _match_any_path(routes: Iterable[BaseRoute]) -> None:
     for route in routes:
         if isinstance(route, Mount | Route):
             route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
+        if isinstance(route, Mount):
+            _match_any_path(route.routes)
 
 
 async def _unknown_api(request: Request) -> Response:
-    """A path under no API prefix: journaled as unmatched, answered 404 with the prefixes."""
+    """A path under no API prefix, with any method: journaled as unmatched, answered 404 with
+    the prefixes."""
     mock: Mock = request.app.state.mock
+    body, too_large = await read_body(request.receive, request.app.state.max_body)
     entry = mock.journal.record(
         time=mock.clock.now(),
         api=None,
@@ -174,11 +179,22 @@ async def _unknown_api(request: Request) -> Response:
         path=request.url.path,
         query=request.url.query,
         headers={k.lower(): v for k, v in request.headers.items()},
-        body=await request.body(),
+        body=body,
     )
     entry.unmatched = True
     entry.status = 404
     prefixes = [f"/{name}" for name in request.app.state.apis]
-    body = {"error": f"no API at {request.url.path}", "apis": prefixes}
-    entry.response = body
-    return JSONResponse(body, status_code=404)
+    path = request.url.path
+    if path in prefixes or path == control.PREFIX:
+        owner = f"the {path[1:]} API's" if path in prefixes else "the control API's"
+        message = f"no operation at {path}; {owner} routes start with {path}/"
+    else:
+        message = f"no API at {path}"
+    entry.response = {"error": message, "apis": prefixes}
+    headers = {"connection": "close"} if too_large else None
+    return control.JSONAnswer(entry.response, status_code=404, headers=headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in mockbatch outside an API (whose own errors are the provider's): JSON too."""
+    return control.JSONAnswer({"error": f"internal error in mockbatch: {exc!r}"}, status_code=500)

@@ -11,6 +11,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+"""A virtual clock goes no further: the mock adds durations (delays, expiry times) to the time,
+and Python's datetime ends at 9999-12-31."""
 
 
 @runtime_checkable
@@ -43,19 +46,29 @@ class VirtualClock:
         return self._now
 
     def advance(self, seconds: float) -> datetime:
-        """Move forward by ``seconds`` (never backwards) and return the new time."""
+        """Move forward by ``seconds`` (never backwards, never past :data:`LATEST`)."""
         if seconds < 0:
             raise ValueError("a clock only moves forward: seconds must be >= 0")
         with self._lock:
+            room = (LATEST - self._now).total_seconds()
+            if not seconds <= room:
+                raise ValueError(
+                    f"the virtual clock stops at {LATEST.isoformat()}:"
+                    f" it can advance {room:.0f} seconds more"
+                )
             self._now = self._now + timedelta(seconds=seconds)
             return self._now
 
     def set(self, when: datetime) -> datetime:
-        """Jump to ``when`` (which may not be earlier than now) and return it."""
+        """Jump to ``when`` (not earlier than now, not past :data:`LATEST`) and return it."""
         when = _aware(when)
         with self._lock:
             if when < self._now:
                 raise ValueError(f"a clock only moves forward: {when.isoformat()} is in the past")
+            if when > LATEST:
+                raise ValueError(
+                    f"the virtual clock stops at {LATEST.isoformat()}: {when.isoformat()} is later"
+                )
             self._now = when
             return self._now
 

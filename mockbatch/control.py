@@ -1,27 +1,70 @@
 """The control API under ``/__mockbatch``: health, reset, clock, batches, journal, scenarios.
 
-Plain JSON in, JSON out; errors are ``{"error": message}`` with a 4xx status.
+Plain JSON in, JSON out; errors are ``{"error": message}`` with a 4xx status. Each route answers
+its documented methods (HEAD like GET, changing nothing), others get 405 with ``Allow``; bodies
+are bounded by the server's ``max_body`` (413), and scenarios are parsed off the event loop.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from . import wirejson
 from .clock import VirtualClock, parse_time
+from .dispatch import read_body
 from .engine import Batch, ItemState
-from .errors import LoadError
+from .errors import ControlError, LoadError, Problem
 from .faults import Fault
 from .mock import Mock
 from .scenarios import Scenario
 
 PREFIX = "/__mockbatch"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class JSONAnswer(JSONResponse):
+    """A JSON response that never fails to render: whatever was stored can be read back."""
+
+    def render(self, content: Any) -> bytes:
+        return wirejson.dumps(content)
+
+
+class Endpoint:
+    """One control route: a handler per documented method. HEAD is answered like GET (without
+    a body, changing nothing); any other method gets ``otherwise``, by default a 405 JSON with
+    ``Allow``."""
+
+    def __init__(self, *, otherwise: Handler | None = None, **handlers: Handler) -> None:
+        self.handlers = {method.upper(): handler for method, handler in handlers.items()}
+        if "GET" in self.handlers:
+            self.handlers["HEAD"] = self.handlers["GET"]
+        self.otherwise = otherwise
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        handler = self.handlers.get(request.method, self.otherwise)
+        try:
+            if handler is None:
+                raise ControlError(_not_allowed(request, self.handlers))
+            response = await handler(request)
+        except ControlError as error:
+            response = error.response
+        await response(scope, receive, send)
+
+
+def _not_allowed(request: Request, handlers: dict[str, Handler]) -> Response:
+    allow = ", ".join(sorted(handlers))
+    message = f"{request.method} is not allowed on {request.url.path} (allowed: {allow})"
+    return _bad(message, 405, headers={"allow": allow})
 
 
 def _mock(request: Request) -> Mock:
@@ -29,20 +72,36 @@ def _mock(request: Request) -> Mock:
     return mock
 
 
-def _bad(message: str, status: int = 400, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def _bad(
+    message: str, status: int = 400, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONAnswer:
+    return JSONAnswer({"error": message, **extra}, status_code=status, headers=headers)
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused with 413 past the server's ``max_body``."""
+    limit: int = request.app.state.max_body
+    raw, too_large = await read_body(request.receive, limit)
+    if too_large:
+        message = f"request body is over {limit} bytes"
+        raise ControlError(_bad(message, 413, headers={"connection": "close"}))
+    return raw
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+    """The body as JSON (``{}`` when empty), refused with 400 when it is not JSON."""
+    raw = await _body(request)
     if not raw:
         return {}
-    return json.loads(raw)
+    try:
+        return wirejson.loads(raw)
+    except ValueError as exc:
+        raise ControlError(_bad(f"body is not valid JSON: {exc}")) from None
 
 
 async def health(request: Request) -> Response:
     mock = _mock(request)
-    return JSONResponse(
+    return JSONAnswer(
         {
             "status": "ok",
             "apis": sorted(request.app.state.apis),
@@ -59,19 +118,19 @@ async def health(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     _mock(request).reset()
-    return JSONResponse({"reset": True})
+    return JSONAnswer({"reset": True})
 
 
 async def clock(request: Request) -> Response:
+    return JSONAnswer({"now": _mock(request).clock.now().isoformat()})
+
+
+async def move_clock(request: Request) -> Response:
+    """``{"advance": seconds}`` or ``{"set": "<ISO time>"}``, within the clock's range."""
     mock = _mock(request)
-    if request.method == "GET":
-        return JSONResponse({"now": mock.clock.now().isoformat()})
     if not isinstance(mock.clock, VirtualClock):
         return _bad("the clock is the wall clock; start with --clock virtual to move it", 409)
-    try:
-        body = await _json_body(request)
-    except ValueError as exc:
-        return _bad(f"body is not valid JSON: {exc}")
+    body = await _json_body(request)
     if not isinstance(body, dict) or len(body.keys() & {"advance", "set"}) != 1:
         return _bad('send {"advance": seconds} or {"set": "<ISO time>"}')
     try:
@@ -80,14 +139,14 @@ async def clock(request: Request) -> Response:
                 seconds = body["advance"]
                 if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                     return _bad("advance takes a number of seconds")
-                now = mock.clock.advance(float(seconds))
+                now = mock.clock.advance(seconds)
             else:
                 if not isinstance(body["set"], str):
                     return _bad("set takes an ISO 8601 time")
                 now = mock.clock.set(parse_time(body["set"]))
     except ValueError as exc:
         return _bad(str(exc))
-    return JSONResponse({"now": now.isoformat()})
+    return JSONAnswer({"now": now.isoformat()})
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -132,7 +191,7 @@ async def batches(request: Request) -> Response:
     with mock.engine.lock:
         now = mock.clock.now()
         body = [batch_json(b, now, with_items=False) for b in mock.engine.batches(api)]
-    return JSONResponse({"batches": body})
+    return JSONAnswer({"batches": body})
 
 
 async def batch(request: Request) -> Response:
@@ -141,12 +200,12 @@ async def batch(request: Request) -> Response:
         found = mock.engine.get(request.path_params["api"], request.path_params["id"])
         if found is None:
             return _bad("no such batch", 404)
-        return JSONResponse(batch_json(found, mock.clock.now()))
+        return JSONAnswer(batch_json(found, mock.clock.now()))
 
 
 async def requests(request: Request) -> Response:
     mock = _mock(request)
-    return JSONResponse(
+    return JSONAnswer(
         {
             "requests": [e.to_json() for e in mock.journal.entries()],
             "dropped": mock.journal.dropped,
@@ -157,21 +216,24 @@ async def requests(request: Request) -> Response:
 async def callbacks(request: Request) -> Response:
     mock = _mock(request)
     with mock.engine.lock:
-        return JSONResponse({"callbacks": [d.to_json() for d in mock.outbox.deliveries]})
+        return JSONAnswer({"callbacks": [d.to_json() for d in mock.outbox.deliveries]})
 
 
 async def faults(request: Request) -> Response:
-    """GET lists the active faults; POST adds some (until reset); DELETE removes added ones."""
+    """The active faults."""
+    return JSONAnswer({"faults": [_fault_json(f) for f in _mock(request).faults.all]})
+
+
+async def clear_faults(request: Request) -> Response:
+    """Remove the faults added at run time."""
+    _mock(request).clear_faults()
+    return await faults(request)
+
+
+async def add_faults(request: Request) -> Response:
+    """Add ``{"api": NAME, ...fault}`` or ``{"faults": [...]}`` (until reset)."""
     mock = _mock(request)
-    if request.method == "GET":
-        return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]})
-    if request.method == "DELETE":
-        mock.clear_faults()
-        return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]})
-    try:
-        body = await _json_body(request)
-    except ValueError as exc:
-        return _bad(f"body is not valid JSON: {exc}")
+    body = await _json_body(request)
     listed = body.get("faults") if isinstance(body, dict) and "faults" in body else [body]
     if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
         return _bad('send {"api": NAME, ...fault} or {"faults": [...]}')
@@ -191,7 +253,9 @@ async def faults(request: Request) -> Response:
             return _bad("fault refused", 422, problems=[str(p) for p in exc.problems])
         added.extend(scenario.faults)
     mock.add_faults(added)
-    return JSONResponse({"faults": [_fault_json(f) for f in mock.faults.all]}, status_code=201)
+    response = await faults(request)
+    response.status_code = 201
+    return response
 
 
 def _fault_json(fault: Fault) -> dict[str, Any]:
@@ -199,40 +263,57 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
 
 
 async def scenarios(request: Request) -> Response:
-    mock = _mock(request)
-    if request.method == "GET":
-        return JSONResponse(
-            {
-                "scenarios": [
-                    {"name": s.name, "api": s.api, "source": s.source} for s in mock.scenarios
-                ]
-            }
-        )
-    raw = (await request.body()).decode("utf-8", errors="replace")
+    """The loaded scenarios."""
+    listed = [{"name": s.name, "api": s.api, "source": s.source} for s in _mock(request).scenarios]
+    return JSONAnswer({"scenarios": listed})
+
+
+async def load_scenario(request: Request) -> Response:
+    """Load a scenario document (parsed and checked in a worker thread: a big document must
+    not stall every API)."""
+    text = (await _body(request)).decode("utf-8", errors="replace")
     try:
-        scenario = Scenario.from_text(raw, source="<POST /__mockbatch/scenarios>")
-        problems = request.app.state.check_scenario(scenario)
-        if problems:
-            raise LoadError(problems)
+        scenario = await run_in_threadpool(_scenario, text, request.app.state.check_scenario)
     except LoadError as exc:
         return _bad("scenario refused", 422, problems=[str(p) for p in exc.problems])
     if scenario.api not in request.app.state.apis:
         return _bad(f"this server does not serve the {scenario.api!r} API", 422)
-    mock.load(scenario)
-    return JSONResponse(
+    _mock(request).load(scenario)
+    return JSONAnswer(
         {"loaded": scenario.name, "api": scenario.api, "batches": len(scenario.batches)},
         status_code=201,
     )
 
 
+def _scenario(text: str, check: Callable[[Scenario], list[Problem]]) -> Scenario:
+    """The scenario in ``text``, or :class:`LoadError` with what is wrong with it."""
+    source = "<POST /__mockbatch/scenarios>"
+    try:
+        scenario = Scenario.from_text(text, source=source)
+    except RecursionError:
+        raise LoadError([Problem(source, 1, "", "nested too deeply")]) from None
+    unwritable = wirejson.unfit(scenario)
+    problems = [Problem(source, 1, "", unwritable)] if unwritable else check(scenario)
+    if problems:
+        raise LoadError(problems)
+    return scenario
+
+
+async def not_found(request: Request) -> Response:
+    """A path under the control API's prefix that it does not have (any method)."""
+    known = [PREFIX + route.path.replace(":path", "") for route in routes[:-1]]
+    return _bad(f"no control API route at {request.url.path}", 404, routes=known)
+
+
 routes = [
-    Route("/health", health, methods=["GET"]),
-    Route("/reset", reset, methods=["POST"]),
-    Route("/clock", clock, methods=["GET", "POST"]),
-    Route("/batches", batches, methods=["GET"]),
-    Route("/batches/{api}/{id:path}", batch, methods=["GET"]),
-    Route("/requests", requests, methods=["GET"]),
-    Route("/callbacks", callbacks, methods=["GET"]),
-    Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
-    Route("/scenarios", scenarios, methods=["GET", "POST"]),
+    Route("/health", Endpoint(get=health)),
+    Route("/reset", Endpoint(post=reset)),
+    Route("/clock", Endpoint(get=clock, post=move_clock)),
+    Route("/batches", Endpoint(get=batches)),
+    Route("/batches/{api}/{id:path}", Endpoint(get=batch)),
+    Route("/requests", Endpoint(get=requests)),
+    Route("/callbacks", Endpoint(get=callbacks)),
+    Route("/faults", Endpoint(get=faults, post=add_faults, delete=clear_faults)),
+    Route("/scenarios", Endpoint(get=scenarios, post=load_scenario)),
+    Route("/{path:path}", Endpoint(otherwise=not_found)),
 ]

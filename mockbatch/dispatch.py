@@ -8,7 +8,6 @@ journal with its traceback so a test can show it.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import traceback
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
+from . import wirejson
 from .apis import NO_BODY, Adapter, Call, Reply
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
 from .journal import Entry
@@ -23,10 +23,16 @@ from .mock import Mock
 from .specs import Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024  # bytes past the limit read (and dropped) before a 413
 
 
 class PayloadTooLarge(ApiError):
-    """The request body is over the server's limit; answered before it is read whole."""
+    """The request body is over the server's limit; the connection closes after the answer."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413, f"request body is over {limit} bytes", headers={"connection": "close"}
+        )
 
 
 class ApiApp:
@@ -53,7 +59,7 @@ class ApiApp:
         assert scope["type"] == "http"
         path = _route_path(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body, too_large = await _read_body(receive, self.max_body)
+        body, too_large = await read_body(receive, self.max_body)
         entry = self.mock.journal.record(
             time=self.mock.clock.now(),
             api=self.adapter.name,
@@ -69,7 +75,7 @@ class ApiApp:
             with self.mock.engine.lock:  # every request counts, routed or not
                 refusal = self._rate_limit(headers, extra)
             if too_large:
-                raise PayloadTooLarge(413, f"request body is over {self.max_body} bytes")
+                raise PayloadTooLarge(self.max_body)
             operation, path_params = self.spec.match(scope["method"], path)
             entry.operation = operation.id
             query = self._queries.get(entry.query, lambda: _parse_query(entry.query))
@@ -106,7 +112,7 @@ class ApiApp:
         if reply.raw is not None:
             payload = reply.raw
         else:
-            payload = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
+            payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
         entry.status = reply.status
         entry.response = reply.body if not isinstance(reply.body, bytes) else None
         entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
@@ -131,8 +137,8 @@ class ApiApp:
         media = operation.media_type(content_type) if body else None
         if body and media is not None and (media == "application/json" or media.endswith("+json")):
             try:
-                parsed = json.loads(body)
-            except (ValueError, RecursionError) as exc:
+                parsed = wirejson.loads(body)
+            except ValueError as exc:
                 parsed = Violation("body", "", f"not valid JSON: {exc}", "json")
 
         def validate() -> tuple[Violation, ...]:
@@ -233,27 +239,31 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] or "/" if root and path.startswith(root) else path
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """The body, or its first ``limit`` bytes and True when it is longer (rest discarded)."""
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, or its first ``limit`` bytes and True when it is longer.
+
+    The rest of a longer body is read and thrown away (up to :data:`DRAIN_LIMIT` bytes): a
+    server that closes a connection with unread bytes resets it, and the client, still
+    sending, may never see the 413 it was answered.
+    """
     chunks: list[bytes] = []
     size = 0
-    while True:
+    more = True
+    while more and size <= limit:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
+        chunks.append(chunk[: max(0, limit - size)])
         size += len(chunk)
-        if size > limit:  # stop reading: the client gets its 413 without sending the rest
-            chunks.append(chunk[: max(0, limit - (size - len(chunk)))])
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), False
-
-
-def _dump(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        more = message.get("more_body", False)
+    if size <= limit:
+        return b"".join(chunks), False
+    while more and size <= limit + DRAIN_LIMIT:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message["type"] != "http.disconnect" and message.get("more_body", False)
+    return b"".join(chunks), True
 
 
 async def _send(send: Send, reply: Reply, payload: bytes) -> None:

@@ -5,6 +5,7 @@
     MockbatchError                  root: the CLI prints these without a traceback
     ├── LoadError                   a scenario or spec file refused at load
     │     .problems: list[Problem]  one per place in a file (file, line, key path, valid values)
+    ├── ControlError                a control API request refused; .response is its answer
     └── ApiError                    a wire-level error; the API's adapter renders it in the
           │                         provider's own error format
           ├── RequestInvalid        the request breaks the spec (violations attached)
@@ -66,6 +67,14 @@ class LoadError(MockbatchError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ControlError(MockbatchError):
+    """A control API request refused where it was found wrong; ``response`` answers it."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(getattr(response, "status_code", ""))
+        self.response = response
 
 
 @dataclass(eq=False)

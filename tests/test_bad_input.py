@@ -81,3 +81,73 @@ def test_odd_paths_get_the_providers_not_found(client: httpx.Client, api: str, s
 def test_a_path_that_climbs_out_of_the_api_is_not_found(client: httpx.Client) -> None:
     response = client.get("/ivvy/api/../../../etc/passwd")  # the client resolves the dots
     assert (response.status_code, response.json()["error"]) == (404, "no API at /etc/passwd")
+
+
+# A body each API accepts, with one JSON value left open; and its answer to a value that Python
+# reads but that is not JSON (the message is the parser's).
+ACCEPTING: dict[str, tuple[str, str]] = {
+    "ivvy": (
+        "/ivvy/api/1.0/batch?action=run",
+        '{"jobs":[{"namespace":"test","action":"ping","params":{"a":%s}}]}',
+    ),
+    "trigger": ("/trigger/api/v2/tasks/batch", '{"items":[{"task":"t","payload":{"a":%s}}]}'),
+    "runtype": (
+        "/runtype/v1/batch/flow",
+        '{"flowId":"flow_12345abcde","recordIds":["rec_1"],"inputs":{"a":%s}}',
+    ),
+    "check": ("/check/v1/batch", '{"items":[{"content":"x","context":{"a":%s}}]}'),
+}
+NOT_JSON = {
+    "lone surrogate": '"\\ud800"',
+    "lone surrogate as a key": '{"\\udfff":1}',
+    "overflowing number": "1e400",
+    "NaN": "NaN",
+    "Infinity": "-Infinity",
+}
+SURROGATE = "a string holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+MESSAGES = {
+    "lone surrogate": SURROGATE,
+    "lone surrogate as a key": SURROGATE,
+    "overflowing number": "number out of range: 1e400",
+    "NaN": "NaN is not a JSON number",
+    "Infinity": "-Infinity is not a JSON number",
+}
+
+
+def _refusal(api: str, message: str, answer: dict[str, object]) -> dict[str, object]:
+    if api == "ivvy":
+        return {
+            "errorCode": 400,
+            "message": "'body' does not validate",
+            "specificCode": 23016,
+            "additionalMessages": [f"not valid JSON: {message}"],
+        }
+    if api == "trigger":
+        return {"error": "Invalid JSON"}
+    if api == "runtype":
+        detail = {"message": f"the body is not JSON: not valid JSON: {message}"}
+        return {"error": "Invalid request body", "details": [{**detail, "code": "INVALID_JSON"}]}
+    error = answer["error"]
+    assert isinstance(error, dict)
+    text = f"Request body is not valid JSON: {message}"
+    return {"error": {"code": "bad_request", "message": text, "requestId": error["requestId"]}}
+
+
+@pytest.mark.parametrize("api", ACCEPTING)
+def test_a_value_json_cannot_hold_gets_the_providers_400(
+    client: httpx.Client, mock: Mock, api: str
+) -> None:
+    path, template = ACCEPTING[api]
+    headers = {**AUTH.get(api, {}), "content-type": "application/json"}
+    accepted = client.post(path, content=template % "1", headers=headers)
+    assert accepted.status_code in (200, 202), accepted.text
+
+    for name, value in NOT_JSON.items():
+        response = client.post(path, content=template % value, headers=headers)
+        assert response.status_code == 400, (name, response.text)
+        assert response.json() == _refusal(api, MESSAGES[name], response.json()), name
+        assert mock.journal.entries()[-1].status == 400
+
+    assert client.get("/__mockbatch/requests").status_code == 200
+    assert client.get("/__mockbatch/batches").status_code == 200
+    assert client.get("/__mockbatch/health").status_code == 200

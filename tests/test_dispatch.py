@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import socket
+
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.types import Message
 
-from mockbatch import VirtualClock, create_app
+from mockbatch import ServerThread, VirtualClock, create_app, dispatch
 from mockbatch.apis import Call, Reply
 from mockbatch.dispatch import ApiApp
 from mockbatch.mock import Mock
@@ -100,3 +105,55 @@ def test_journal_is_bounded_by_bytes_too() -> None:
     journal = app.state.mock.journal
     assert len(journal) == 2
     assert journal.dropped == 3
+
+
+def _post_raw(host: str, port: int, path: str, size: int) -> tuple[bytes, bytes]:
+    """Send a whole body of ``size`` bytes on a connection that closes after the answer, as a
+    client that reads only once it has sent everything; the status line and the body read."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: mockbatch\r\nAuthorization: Bearer vfy_test\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(head.encode() + b"x" * size)  # a reset connection raises here
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    headers, _, body = answer.partition(b"\r\n\r\n")
+    return headers.split(b"\r\n")[0], body
+
+
+def test_a_body_far_over_the_limit_gets_its_413_before_the_connection_closes() -> None:
+    app = create_app(clock=VirtualClock(), max_body=1024)
+    with ServerThread(app) as server:
+        answers = [
+            _post_raw(server.host, server.port, "/check/v1/batch", 8 * 1024 * 1024)
+            for _ in range(20)
+        ]
+    too_large = {
+        "error": {
+            "code": "payload_too_large",
+            "message": "Request body exceeds the server's maximum size",
+        }
+    }
+    assert [(status, json.loads(body)) for status, body in answers] == [
+        (b"HTTP/1.1 413 Request Entity Too Large", too_large)
+    ] * 20
+    assert [e.status for e in app.state.mock.journal.entries()] == [413] * 20
+
+
+def test_a_body_over_the_limit_is_drained_up_to_a_bound_and_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dispatch, "DRAIN_LIMIT", 100)
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"x" * 10, "more_body": True}  # never ends
+
+    body, too_large = asyncio.run(dispatch.read_body(receive, 25))
+
+    assert (body, too_large) == (b"x" * 25, True)
+    assert received == 13  # 30 bytes to pass the limit, then 100 more thrown away

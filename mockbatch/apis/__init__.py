@@ -8,12 +8,12 @@ assertions read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from .. import wirejson
 from ..errors import ApiError, Violation
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any])
         body, raw = batch.cache[key]
         return Reply(200, body, raw=raw)
     body = make()
-    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = wirejson.dumps(body)
     if len(batch.items) <= FROZEN_MAX_ITEMS and batch.completed_at(now) is not None:
         batch.cache[key] = (body, raw)
     return Reply(200, body, raw=raw)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import wirejson
 from .check_limits import MAX_CONTENT, MAX_FILE_ITEMS
 
 RowError = dict[str, Any]
@@ -147,11 +148,11 @@ def _csv_item(header: list[str], names: list[str], cells: list[str]) -> dict[str
 
 def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
     try:
-        data = json.loads(text)
+        data = wirejson.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseFailed([{"row": exc.lineno, "error": f"Invalid JSON: {exc.msg}"}]) from exc
-    except RecursionError as exc:
-        raise ParseFailed([{"row": 1, "error": "Invalid JSON: nested too deeply"}]) from exc
+    except ValueError as exc:  # too deep, NaN, a lone surrogate
+        raise ParseFailed([{"row": 1, "error": f"Invalid JSON: {exc}"}]) from exc
     items = data.get("items") if isinstance(data, dict) else data
     if not isinstance(items, list):
         message = 'Expected an array of items or {"items": [...]}'

@@ -16,6 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
+from .. import wirejson
 from ..auth import Verdict, judge
 from ..engine import ItemState
 from ..errors import ApiError, MethodNotAllowed, NotFound, Problem, Violation
@@ -279,8 +280,8 @@ class TriggerAdapter:
         if call.json is not NO_BODY:
             return call.json
         try:
-            parsed = json.loads(call.body)
-        except (ValueError, RecursionError):
+            parsed = wirejson.loads(call.body)
+        except ValueError:
             return NO_BODY
         where = [*call.operation.pointer, "requestBody", "content", "application/json", "schema"]
         call.violations[:] = [v for v in call.violations if v.location != "body"]

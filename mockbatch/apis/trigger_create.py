@@ -7,10 +7,10 @@ serialization). Scenario ``options.abort`` rules abort a batch once a matching i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import wirejson
 from ..engine import After, Batch, ItemSpec, ListItems
 from ..scenarios import Outcome, Rule
 from ..specs import violations as schema_violations
@@ -33,8 +33,8 @@ def decode_payload(payload: Any, options: Mapping[str, Any]) -> Any:
     if not isinstance(payload, str) or kind not in ("application/super+json", "application/json"):
         return payload
     try:
-        value = json.loads(payload)
-    except ValueError:
+        value = wirejson.loads(payload)
+    except ValueError:  # (too deep, too: the payload stays the string it is)
         return payload
     if kind == "application/super+json" and isinstance(value, dict) and "json" in value:
         return value["json"]
@@ -235,8 +235,8 @@ def _ndjson(raw: bytes) -> Iterator[Any]:
         if not text:
             continue
         try:
-            value = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+            value = wirejson.loads(text)
+        except ValueError as exc:
             message = getattr(exc, "msg", str(exc))
             raise TriggerError(400, f"Invalid JSON at line {number}: {message}") from exc
         yield value

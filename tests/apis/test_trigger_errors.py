@@ -282,3 +282,14 @@ def test_scenario_checks_rules_meta_and_options() -> None:
 
 def test_shipped_scenario_and_strings_as_errors_pass() -> None:
     assert problems("rules:\n  - match: {task: x}\n    error: just a string\n") == []
+
+
+def test_a_json_payload_too_deep_to_decode_stays_the_string_it_is(client: httpx.Client) -> None:
+    # The mock decodes payloads only to match scenario rules; Trigger.dev stores them as sent.
+    deep = "[" * 100_000 + "]" * 100_000
+    item = {"task": "my-task", "payload": deep, "options": {"payloadType": "application/json"}}
+
+    response = client.post(f"{API}/v2/tasks/batch", headers=KEY, json={"items": [item]})
+
+    assert response.status_code == 202, response.text
+    assert response.json() == {"id": response.json()["id"], "runCount": 1}
