@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import assert_contract_kept
 
 from mockbatch import VirtualClock, create_app
 from mockbatch.apis.ivvy import RESULTS_MAX_JOBS
 from mockbatch.engine import ItemSpec
 from mockbatch.scenarios import Generate, Scenario, schema
 from mockbatch.transport import InProcessTransport
-from conftest import assert_contract_kept
 
 SCHEMA_MAX: int = schema()["$defs"]["generate"]["properties"]["count"]["maximum"]
 COUNTS = [1_000_000, SCHEMA_MAX]

@@ -79,6 +79,7 @@ class IvvyAdapter:
         self._run_schema = spec.component("RunRequest")
         self._async_schema = spec.component("AsyncRequest")
         self._checked = Memo()
+        mock.caches.append(self._checked)
 
     # -- requests ---------------------------------------------------------------------------
 
