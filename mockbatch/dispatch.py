@@ -54,6 +54,7 @@ class ApiApp:
         self.max_body = max_body
         self._validated = Memo()
         self._queries = Memo(size=512)
+        mock.caches.extend((self._validated, self._queries))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -78,7 +79,9 @@ class ApiApp:
                 raise PayloadTooLarge(self.max_body)
             operation, path_params = self.spec.match(scope["method"], path)
             entry.operation = operation.id
-            query = self._queries.get(entry.query, lambda: _parse_query(entry.query))
+            query = self._queries.get(
+                entry.query, lambda: _parse_query(entry.query), len(entry.query)
+            )
             with self.mock.engine.lock:
                 action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
             if action is not None and action.latency:
@@ -163,7 +166,7 @@ class ApiApp:
             tuple(path_params.items()),
             tuple(headers.get(name) for name in operation.header_names),
         )
-        violations = list(self._validated.get(key, validate, len(body)))
+        violations = list(self._validated.get(key, validate, len(body) + len(entry.query)))
         if isinstance(parsed, Violation):
             parsed = NO_BODY
         call = Call(

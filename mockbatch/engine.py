@@ -77,6 +77,8 @@ class ItemSource(Protocol):
 
     def spec(self, index: int) -> ItemSpec: ...
 
+    def key(self, index: int) -> str | None: ...
+
     def origin(self, index: int) -> tuple[datetime, int]: ...
 
 
@@ -91,6 +93,9 @@ class ListItems:
 
     def spec(self, index: int) -> ItemSpec:
         return self.entries[index][0]
+
+    def key(self, index: int) -> str | None:
+        return self.entries[index][0].key
 
     def origin(self, index: int) -> tuple[datetime, int]:
         _, at, polls = self.entries[index]
@@ -121,18 +126,32 @@ class Generator(Protocol):
 
 @dataclass(slots=True)
 class GeneratedItems:
-    """``count`` items derived from a generator when asked, never held in memory."""
+    """``count`` items derived from a generator when asked, never held in memory.
+
+    The last item made is kept: rendering one item reads its spec several times (its state,
+    start, end, body), and it is made once.
+    """
 
     generator: Generator
     created_at: datetime
+    _last: tuple[int, ItemSpec] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return self.generator.count
 
     def spec(self, index: int) -> ItemSpec:
+        last = self._last
+        if last is not None and last[0] == index:
+            return last[1]
         if not 0 <= index < self.generator.count:
             raise IndexError(index)
-        return self.generator.make(index)
+        made = self.generator.make(index)
+        self._last = (index, made)
+        return made
+
+    def key(self, index: int) -> str | None:
+        """Generated items have no fixed IDs (nothing is made to say so)."""
+        return None
 
     def origin(self, index: int) -> tuple[datetime, int]:
         return self.created_at, 0
@@ -260,7 +279,10 @@ class Batch:
     def _moment(self, after: After, origin: tuple[datetime, int], now: datetime) -> datetime | None:
         """When ``after`` (counted from ``origin``) arrives, if it has by ``now``."""
         at, polls = origin
-        by_time = at + timedelta(seconds=after.seconds)
+        try:
+            by_time = at + timedelta(seconds=after.seconds)
+        except OverflowError:  # past the calendar's end (e.g. a long stagger times 10^8): never
+            return None
         if by_time > now:
             return None
         if after.polls <= 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
@@ -17,6 +17,12 @@ from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
 from .scenarios import Outcome, Scenario
+
+
+class Clearable(Protocol):
+    """A cache derived from requests or state (e.g. a ``specs.Memo``): emptied on reset."""
+
+    def clear(self) -> None: ...
 
 
 class Mock:
@@ -44,6 +50,9 @@ class Mock:
         self.engine.gone = self._gone
         self.loaded: list[Scenario] = list(scenarios)
         self.added: list[Scenario] = []
+        # Caches the apps and adapters keep beside the state (they register here): a reset
+        # empties them, so that it gives back what a load run made them hold.
+        self.caches: list[Clearable] = []
         self.reset()
 
     @property
@@ -51,7 +60,8 @@ class Mock:
         return [*self.loaded, *self.added]
 
     def reset(self, *, keep_added: bool = False) -> None:
-        """Back to the loaded scenarios: batches rebuilt, IDs restarted, journal emptied.
+        """Back to the loaded scenarios: batches rebuilt, IDs restarted, journal and caches
+        emptied.
 
         Scenarios added at run time are dropped unless ``keep_added``. A virtual clock goes
         back to its start.
@@ -63,6 +73,8 @@ class Mock:
                 self.clock.reset()
             self.engine.clear()
             self.journal.clear()
+            for cache in self.caches:
+                cache.clear()
             self.outbox.clear()
             self.faults.reset(f for s in self.scenarios for f in s.faults)
             self.rate_limits = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -190,31 +191,54 @@ class Operation:
         return violations(validator, body, "response")
 
 
+# The request bytes one Memo keeps: its keys are the requests' bodies, which it holds.
+MEMO_MAX_BYTES = 2 * 1024 * 1024
+
+
 class Memo:
     """Results of a pure function of request bytes, remembered (bounded, oldest dropped first).
 
     Validation depends only on the bytes of the request, and polling clients send the same
-    request again and again, so a request seen before is not validated again.
+    request again and again, so a request seen before is not validated again. The memo holds at
+    most ``size`` results and ``max_bytes`` of the keys' bytes (as each caller counts them); a
+    key over ``max_key_bytes`` is never kept. Polls are small: the byte bound only stops big
+    bodies that are never sent twice from being kept beyond the journal's own bound.
     """
 
-    def __init__(self, size: int = 2048, max_key_bytes: int = 65536) -> None:
+    def __init__(
+        self, size: int = 2048, max_key_bytes: int = 65536, max_bytes: int = MEMO_MAX_BYTES
+    ) -> None:
         self.size = size
         self.max_key_bytes = max_key_bytes
-        self._store: dict[Any, Any] = {}
+        self.max_bytes = max_bytes
+        self.held_bytes = 0
+        self._store: dict[Any, tuple[Any, int]] = {}
+        self._lock = threading.Lock()  # a reset may come from the test's thread
+
+    def __len__(self) -> int:
+        return len(self._store)
 
     def get(self, key: Any, compute: Callable[[], Any], key_bytes: int = 0) -> Any:
         if key_bytes > self.max_key_bytes:
             return compute()
-        found = self._store.get(key, _MISSING)
-        if found is _MISSING:
-            found = compute()
-            if len(self._store) >= self.size:
-                del self._store[next(iter(self._store))]
-            self._store[key] = found
-        return found
+        found = self._store.get(key)
+        if found is not None:
+            return found[0]
+        value = compute()
+        with self._lock:
+            if key not in self._store:
+                self._store[key] = (value, key_bytes)
+                self.held_bytes += key_bytes
+            while len(self._store) > self.size or self.held_bytes > self.max_bytes:
+                oldest = next(iter(self._store))
+                self.held_bytes -= self._store.pop(oldest)[1]
+        return value
 
-
-_MISSING = object()
+    def clear(self) -> None:
+        """Forget everything (a reset gives the memory back)."""
+        with self._lock:
+            self._store = {}
+            self.held_bytes = 0
 
 
 def violations(

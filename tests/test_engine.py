@@ -138,3 +138,20 @@ def test_cancel_holds_when_the_clock_stands_still() -> None:
 
     assert seen == [(S, R), (S, C), (S, C), (S, C), (S, C), (S, C)]
     assert batch.started_at(1, clock.now()) == batch.created_at
+
+
+def test_a_moment_past_the_calendars_end_never_comes() -> None:
+    clock = VirtualClock()
+    engine = Engine(clock=clock)
+    far = Generate(
+        count=100_000_000,
+        input=1,
+        outcome=Outcome(response=1),
+        stagger=After(seconds=1e6),  # the last item: 10^14 s away, past the year 9999
+    )
+    batch = engine.add(Batch("t", "far", GeneratedItems(far, clock.now()), clock.now()))
+    clock.advance(1e6)
+
+    assert batch.counts(clock.now()) == Counter({S: 2, R: 99_999_998})
+    assert batch.state(99_999_999, clock.now()) is R
+    assert batch.finished_at(99_999_999, clock.now()) is None

@@ -104,19 +104,27 @@ class Observes(Protocol):
 
 
 FROZEN_MAX_ITEMS = 10_000  # bigger (generated) batches: pages are made afresh every time
+# Bodies kept per batch: the few pages a polling client reads again and again (a client paging
+# through every offset and limit would otherwise make a completed batch hold them all).
+FROZEN_MAX_BODIES = 16
 
 
 def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any]) -> Reply:
     """A 200 whose body ``make()`` builds, serialised once and kept on the batch as soon as
-    the batch has completed (its bodies cannot change any more). ``key`` names the body among
-    the batch's others (e.g. the page it is)."""
-    if key in batch.cache:
-        body, raw = batch.cache[key]
+    the batch has completed (its bodies cannot change any more), up to ``FROZEN_MAX_BODIES``
+    bodies per batch. ``key`` names the body among the batch's others (e.g. the page it is)."""
+    bodies: dict[str, tuple[Any, bytes]] = batch.cache.setdefault("bodies", {})
+    if key in bodies:
+        body, raw = bodies[key]
         return Reply(200, body, raw=raw)
     body = make()
     raw = wirejson.dumps(body)
-    if len(batch.items) <= FROZEN_MAX_ITEMS and batch.completed_at(now) is not None:
-        batch.cache[key] = (body, raw)
+    if (
+        len(bodies) < FROZEN_MAX_BODIES
+        and len(batch.items) <= FROZEN_MAX_ITEMS
+        and batch.completed_at(now) is not None
+    ):
+        bodies[key] = (body, raw)
     return Reply(200, body, raw=raw)
 
 

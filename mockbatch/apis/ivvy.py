@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 ACTIONS = ("run", "progress", "results", "restart", "repost")
 RESULTS_KEPT = timedelta(days=2)
+# The most jobs one ``results`` body (or callback) holds. A run request holds at most 200 jobs,
+# so only a ``generate:`` batch is bigger. 10,000 jobs make a body of about 1 MB, built in about
+# 0.1 s during which the server answers no one else; a million would be 90 MB and 10 s. A bigger
+# batch's results answer an error (``results_too_big``); its progress is served as any other's.
+RESULTS_MAX_JOBS = 10_000
 ASYNC_ID = re.compile(r"^[0-9a-f]{32}$")
 BUILTIN_OUTCOME = Outcome(response={"success": True})
 
@@ -80,6 +85,7 @@ class IvvyAdapter:
         self._run_schema = spec.component("RunRequest")
         self._async_schema = spec.component("AsyncRequest")
         self._checked = Memo()
+        mock.caches.append(self._checked)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -186,6 +192,8 @@ class IvvyAdapter:
             raise IvvyError(24114)
         if now - done >= RESULTS_KEPT:
             raise IvvyError(24115, more=["Results are kept for 2 days after a batch completes"])
+        if len(batch.items) > RESULTS_MAX_JOBS:
+            raise results_too_big(batch)
         return frozen_reply(batch, "results", now, lambda: results_body(batch))
 
     def _restart(self, batch_id: str) -> Reply:
@@ -211,9 +219,14 @@ class IvvyAdapter:
         return url if isinstance(url, str) and url else None
 
     def callback_message(self, batch: Batch, event: str) -> Outgoing:
-        """The callback body is the results body (the docs' run page says so)."""
+        """The callback body is the results body (the docs' run page says so); for a batch too
+        big for one, the error ``results`` answers."""
         url = self.callback_target(batch) or ""
-        body = json.dumps(results_body(batch), separators=(",", ":")).encode()
+        if len(batch.items) > RESULTS_MAX_JOBS:
+            message = self.error(results_too_big(batch)).body
+        else:
+            message = results_body(batch)
+        body = json.dumps(message, separators=(",", ":")).encode()
         return Outgoing(self.name, batch.id, event, url, body)
 
     def callback_policy(self) -> CallbackPolicy:
@@ -312,6 +325,12 @@ def progress(batch: Batch, now: Any) -> int:
     counts = batch.counts(now)
     finished = sum(n for state, n in counts.items() if state.finished)
     return finished * 100 // total
+
+
+def results_too_big(batch: Batch) -> IvvyError:
+    """The 500 a ``results`` of more than ``RESULTS_MAX_JOBS`` jobs answers (mockbatch's limit)."""
+    limit = f"mockbatch answers results of at most {RESULTS_MAX_JOBS:,} jobs"
+    return IvvyError(23000, more=[f"{limit}; this batch has {len(batch.items):,}"])
 
 
 def results_body(batch: Batch) -> dict[str, Any]:

@@ -26,7 +26,7 @@ OUTPUT_TYPE = "application/json"
 
 def run_id(batch: Batch, index: int) -> str:
     """The ID of run ``index`` of ``batch``."""
-    key = batch.items.spec(index).key
+    key = batch.items.key(index)
     return key if key else f"run_c{_batch_hash(batch.id)}{_base36(index)}"
 
 
@@ -40,7 +40,7 @@ def find_run(engine: Engine, api: str, wanted: str) -> tuple[Batch, int] | None:
                     return batch, index
         if derived and derived.group(1) == _batch_hash(batch.id):
             index = int(derived.group(2), 36)
-            if index < len(batch.items) and batch.items.spec(index).key is None:
+            if index < len(batch.items) and batch.items.key(index) is None:
                 return batch, index
     return None
 

@@ -58,7 +58,15 @@ def scenario_problems(scenario: Scenario, spec: Spec) -> list[Problem]:
         if batch.generate is not None:
             _check_task(scenario, [*where, "generate", "input"], batch.generate.input, problems)
             _check_outcome([*where, "generate"], batch.generate.outcome, check_error)
-        _check_meta(scenario, where, batch.meta, len(batch.items), problems)
+        generated = batch.generate.count if batch.generate is not None else None
+        _check_meta(
+            scenario,
+            where,
+            batch.meta,
+            generated or len(batch.items),
+            problems,
+            generated=generated is not None,
+        )
     for i, rule in enumerate(scenario.rules):
         for key in rule.match:
             if key.split(".")[0] not in VIEW_KEYS:
@@ -114,6 +122,8 @@ def _check_meta(
     meta: Mapping[str, Any],
     items: int,
     problems: list[Problem],
+    *,
+    generated: bool = False,
 ) -> None:
     for key, value in meta.items():
         path = [*where, "meta", key]
@@ -124,6 +134,13 @@ def _check_meta(
                         path,
                         f"runCount {value!r} is below the batch's items",
                         f"an integer of at least {max(items, 1)}",
+                    )
+                )
+            elif generated and value != items:
+                # runs cannot be streamed into a generated batch: it is sealed from the start
+                problems.append(
+                    scenario.problem(
+                        path, f"runCount {value!r} is not the generated count", str(items)
                     )
                 )
         elif key == "idempotencyKey":
