@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     import httpx
 
 TICK = 0.01  # seconds between looks at the clock while something is pending
+IDLE_WAIT = 5.0
+"""Seconds a thread that only watches (no delivery pending) waits for a poke before it goes;
+on a virtual clock batches move only when the clock or a request moves them, and each pokes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +192,13 @@ def _client() -> httpx.Client:
 class Outbox:
     """Deliveries of one mock, and the background thread that makes them."""
 
-    def __init__(self, *, engine: Engine, journal: Journal) -> None:
+    def __init__(
+        self, *, engine: Engine, journal: Journal, virtual: Callable[[], bool] = lambda: False
+    ) -> None:
         self.engine = engine
         self.journal = journal
+        self.virtual = virtual  # True while time moves only when told (no need to tick)
+        self._watching = False  # some batch with a target has not completed yet
         self.deliveries: list[Delivery] = []
         self.sources: list[CallbackSource] = []
         self.generation = 0  # one more at each clear(): older deliveries are discarded
@@ -254,6 +261,12 @@ class Outbox:
                 self._thread.start()
             self._changed.notify_all()
 
+    def poke(self) -> None:
+        """Something may have moved a batch on (a request, the clock): look again if any
+        batch with a target is still running. Cheap when none is."""
+        if self._watching:
+            self.wake()
+
     def wait(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until ``predicate()`` holds after some delivery progress (for tests)."""
         with self._changed:
@@ -276,7 +289,7 @@ class Outbox:
             while True:
                 with self._changed:
                     self._woken = False
-                due, busy = self._look()
+                due, busy, watching = self._look()
                 if due and client is None:
                     client = _client()
                 for delivery in due:
@@ -286,7 +299,7 @@ class Outbox:
                         name="mockbatch-callback",
                         daemon=True,
                     ).start()
-                if not self._rest(busy):
+                if not self._rest(busy, watching):
                     return
         finally:
             if client is not None:
@@ -296,12 +309,12 @@ class Outbox:
                     self._thread = None  # starts another
                 self._changed.notify_all()
 
-    def _look(self) -> tuple[list[Delivery], bool]:
-        """Queue completions; the deliveries now due (marked in flight), and whether the
-        thread is still needed."""
+    def _look(self) -> tuple[list[Delivery], bool, bool]:
+        """Queue completions; the deliveries now due (marked in flight), whether any delivery
+        is still pending or in flight, and whether a batch with a target is still running."""
         with self.engine.lock:
             now = self.engine.now()
-            waiting = self._watch(now)
+            self._watching = watching = self._watch(now)
             due = [
                 d for d in self.deliveries if d.due is not None and not d.in_flight and d.due <= now
             ]
@@ -309,16 +322,25 @@ class Outbox:
                 delivery.in_flight = True
             self.in_flight += len(due)
             pending = any(d.state == "pending" for d in self.deliveries)
-            return due, waiting or pending or self.in_flight > 0
+            return due, pending or self.in_flight > 0, watching
 
-    def _rest(self, busy: bool) -> bool:
-        """Wait a tick; False (the thread stops) when idle and not woken since the look."""
+    def _rest(self, busy: bool, watching: bool) -> bool:
+        """Wait until the next look; False (the thread stops) when there is nothing to do.
+
+        Pending deliveries and, on a wall clock, running batches are looked at every tick. On a
+        virtual clock a running batch moves only when poked (a request, the clock), so the thread
+        sleeps until then, and goes after ``IDLE_WAIT`` seconds of quiet (a poke brings it back).
+        """
         with self._changed:
-            if not busy and not self._woken:
-                self._thread = None
-                return False
-            self._changed.wait(TICK)
-            return True
+            if self._woken:
+                return True
+            if busy or (watching and not self.virtual()):
+                self._changed.wait(TICK)
+                return True
+            if watching and self._changed.wait(IDLE_WAIT):
+                return True
+            self._thread = None
+            return False
 
     def _watch(self, now: datetime) -> bool:
         """Queue a delivery for each newly completed batch with a target; True while some wait."""

@@ -7,6 +7,8 @@ freeze time (:class:`VirtualClock`) and a local mock can follow real time (:clas
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
@@ -41,6 +43,18 @@ class VirtualClock:
         self._start = _aware(start)
         self._now = self._start
         self._lock = threading.Lock()
+        self._listeners: list[weakref.WeakMethod[Callable[[], None]]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` (a bound method, held weakly) after every move of the clock."""
+        self._listeners = [ref for ref in self._listeners if ref() is not None]
+        self._listeners.append(weakref.WeakMethod(listener))
+
+    def _moved(self) -> None:
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is not None:
+                listener()
 
     def now(self) -> datetime:
         return self._now
@@ -56,8 +70,9 @@ class VirtualClock:
                     f"the virtual clock stops at {LATEST.isoformat()}:"
                     f" it can advance {room:.0f} seconds more"
                 )
-            self._now = self._now + timedelta(seconds=seconds)
-            return self._now
+            self._now = now = self._now + timedelta(seconds=seconds)
+        self._moved()
+        return now
 
     def set(self, when: datetime) -> datetime:
         """Jump to ``when`` (not earlier than now, not past :data:`LATEST`) and return it."""
@@ -70,12 +85,14 @@ class VirtualClock:
                     f"the virtual clock stops at {LATEST.isoformat()}: {when.isoformat()} is later"
                 )
             self._now = when
-            return self._now
+        self._moved()
+        return when
 
     def reset(self) -> None:
         """Back to the time the clock started at."""
         with self._lock:
             self._now = self._start
+        self._moved()
 
 
 def _aware(when: datetime) -> datetime:

@@ -123,6 +123,7 @@ class ApiApp:
         if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
             ctype = reply.headers.get("content-type", "application/json")
             entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
+        self.mock.outbox.poke()  # a poll may have completed a batch that calls back
         await _send(send, reply, payload)
 
     def _answer(

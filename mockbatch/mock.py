@@ -41,7 +41,13 @@ class Mock:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.engine = Engine(clock=self.clock, seed=seed)
         self.journal = Journal(limit=journal_limit, max_bytes=journal_bytes)
-        self.outbox = Outbox(engine=self.engine, journal=self.journal)
+        self.outbox = Outbox(
+            engine=self.engine,
+            journal=self.journal,
+            virtual=lambda: isinstance(self.clock, VirtualClock) and self.clock.name == "virtual",
+        )
+        if isinstance(self.clock, VirtualClock):
+            self.clock.on_change(self.outbox.poke)
         self.allow_hosts = tuple(allow_hosts)
         self.faults = Faults()
         self._settings: dict[tuple[str, str], Any] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from typing import Any
 
 import httpx
@@ -226,3 +227,34 @@ def test_an_unexpected_error_while_sending_is_a_failed_attempt(
         "attempt 2: RuntimeError: something nobody expected",
     ]
     assert delivery.reason == "gave up after 2 attempts"
+
+
+def test_a_running_batch_on_the_virtual_clock_is_looked_at_when_poked_not_every_tick(
+    client: httpx.Client, mock: Mock, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every app of a test session used to keep a thread looking at its batches 100 times a
+    # second until they completed (never, for a shipped batch on a clock nobody moves).
+    looks = [0]
+    looked = threading.Event()
+    watch = type(mock.outbox)._watch
+
+    def counted(self: Any, now: Any) -> bool:
+        if self is mock.outbox:  # earlier tests' outboxes may still be about
+            looks[0] += 1
+            looked.set()
+        return watch(self, now)
+
+    monkeypatch.setattr(type(mock.outbox), "_watch", counted)
+    with receiver() as target:
+        async_id = run(client, target.url)  # one job: done at its 1st poll
+        looked.wait(60)
+        seen = looks[0]
+        assert mock.outbox.wait(lambda: False, timeout=0.3) is False  # time passes, nothing moves
+        assert looks[0] == seen
+
+        looked.clear()
+        clock.advance(1)  # a move of the clock is a poke
+        assert looked.wait(60)
+        poll(client, async_id)  # so is a request: this poll completes the batch
+        (got,) = target.wait_for(1)
+    assert json.loads(got.body)["asyncId"] == async_id
