@@ -18,6 +18,7 @@ from .apis.registry import ADAPTERS
 from .clock import Clock
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
+from .explain import capped
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
 from .mock import Mock
 from .resources import default_scenarios_dir, specs_dir
@@ -46,11 +47,12 @@ def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
-    """What the scenario's adapter finds wrong with it (without serving anything)."""
+    """What the scenario's adapter finds wrong with it (without serving anything); the first
+    few problems, then how many more (see :func:`explain.capped`)."""
     adapter = ADAPTERS.get(scenario.api)
     if adapter is None:
         return []  # an API with no adapter yet: the schema accepted the name
-    return adapter.check_scenario(scenario)
+    return capped(adapter.check_scenario(scenario))
 
 
 def create_app(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import yamlfile
+from . import explain, yamlfile
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
@@ -155,6 +155,10 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     source: str = "<scenario>"
     text: str = ""
+    lines: yamlfile.Lines = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", yamlfile.Lines(self.text))
 
     @classmethod
     def from_path(cls, path: str | Path) -> Scenario:
@@ -176,6 +180,8 @@ class Scenario:
         try:
             if data is None:
                 data = yamlfile.load(text)
+        except yamlfile.LimitError as exc:
+            raise LoadError([Problem(source, exc.line, "", exc.message)]) from None
         except ValueError as exc:  # a scalar YAML could not construct
             raise LoadError([Problem(source, 1, "", f"not valid YAML: {exc}")]) from exc
         except yaml.YAMLError as exc:
@@ -190,11 +196,11 @@ class Scenario:
         """Check an already parsed document against the schema and build the scenario."""
         problems = schema_problems(data, source=source, text=text)
         if problems:
-            raise LoadError(problems)
+            raise LoadError(explain.capped(problems))
         scenario = cls._build(data, source=source, text=text)
         problems = scenario.semantic_problems(data)
         if problems:
-            raise LoadError(problems)
+            raise LoadError(explain.capped(problems))
         return scenario
 
     @classmethod
@@ -203,7 +209,7 @@ class Scenario:
         default = data.get("default")
         return cls(
             api=data["api"],
-            name=data.get("name", Path(source).stem),
+            name=data.get("name", _default_name(source)),
             seed=seed,
             batches=tuple(_batch(b, seed) for b in data.get("batches", ())),
             rules=tuple(
@@ -219,8 +225,7 @@ class Scenario:
     def problem(self, path: Iterable[str | int], message: str, valid: str = "") -> Problem:
         """A :class:`Problem` pointing at ``path`` in this scenario's file."""
         parts = list(path)
-        line = yamlfile.line_of(self.text, parts) if self.text else 1
-        return Problem(self.source, line, yamlfile.key_path(parts), message, valid)
+        return Problem(self.source, self.lines.of(parts), yamlfile.key_path(parts), message, valid)
 
     def semantic_problems(self, data: Mapping[str, Any]) -> list[Problem]:
         """What the schema cannot see in ``data``: duplicate IDs and unreadable times."""
@@ -299,127 +304,66 @@ def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
 
 def schema_problems(data: Any, *, source: str, text: str = "") -> list[Problem]:
     """Every place where ``data`` breaks the scenario schema, as readable problems."""
-    problems = []
-    errors = _validator().iter_errors(data)
-    for error in errors:
-        error = _most_specific(error)
-        path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-            # One problem per unknown key, pointing at the key itself rather than its parent.
-            schema_part: Any = error.schema
-            allowed = sorted(schema_part.get("properties", {}))
-            for key in sorted(set(error.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                where = [*path, key]
-                line = yamlfile.line_of(text, where) if text else 1
-                problems.append(
-                    Problem(
-                        source,
-                        line,
-                        yamlfile.key_path(where),
-                        f"unknown key{hint}",
-                        ", ".join(allowed),
-                    )
-                )
-            continue
-        message, valid = _explain(error)
-        line = yamlfile.line_of(text, path) if text else 1
-        problems.append(Problem(source, line, yamlfile.key_path(path), message, valid))
+    problems = explain.problems(_validator().iter_errors(data), [], source, yamlfile.Lines(text))
     return sorted(problems, key=lambda p: p.line)
 
 
-def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
-        if deeper:
-            best = jsonschema.exceptions.best_match(deeper)
-            if best is not None:
-                return _most_specific(best)
-    return error
+def options_validator(own: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of one API's ``options``: the shared ones (auth, callbacks, rate_limit,
+    which the scenario schema checks) and ``own``, the JSON Schema properties of the API's
+    own options; any other key is unknown."""
+    shared = schema()["properties"]["options"]["properties"]
+    properties = {**{key: True for key in shared}, **own}
+    options = {"type": "object", "additionalProperties": False, "properties": properties}
+    return jsonschema.Draft202012Validator(options)
 
 
-def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
-    """A message and the valid values for one schema error."""
-    keyword, schema_part = error.validator, error.schema
-    instance: Any = error.instance
-    value: Any = error.validator_value
-    properties: Mapping[str, Any] = (
-        schema_part.get("properties", {}) if isinstance(schema_part, Mapping) else {}
-    )
-    if keyword == "enum":
-        values = [str(v) for v in value]
-        close = difflib.get_close_matches(str(instance), values, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{instance!r} is not allowed{hint}", ", ".join(values)
-    if keyword == "required":
-        missing = [k for k in value if k not in instance]
-        enum = properties.get(missing[0], {}).get("enum") if missing else None
-        valid = f"{missing[0]}: {', '.join(map(str, enum))}" if enum else ""
-        return f"missing required key {', '.join(map(repr, missing))}", valid
-    if keyword == "type":
-        expected = _type_names(value)
-        if instance is None and not error.absolute_path:
-            return "the file is empty", expected
-        if isinstance(instance, (Mapping, list)) or instance is None:
-            return f"wrong type: got {_kind(instance)}", expected
-        if value == "string":  # an unquoted 0001 or true that YAML did not keep as text
-            return f"{instance!r} was read as {_kind(instance)}; quote it", expected
-        return f"wrong type: {instance!r} is {_kind(instance)}", expected
-    if keyword == "minimum":
-        return error.message, f"{value} or more"
-    if keyword == "maximum":
-        return error.message, f"{value} or less"
-    if keyword in ("minLength", "minItems"):
-        return (
-            error.message,
-            f"at least {value} {'character' if keyword == 'minLength' else 'entry'}",
-        )
-    if keyword == "minProperties":
-        return "must not be empty", ", ".join(sorted(properties)) or f"at least {value} key"
-    if keyword == "oneOf" and error.validator_value == [
-        {"required": ["items"]},
-        {"required": ["generate"]},
-    ]:
-        if isinstance(instance, Mapping) and "items" in instance and "generate" in instance:
-            return "a batch has 'items' or 'generate', not both", "items, generate"
-        return "a batch needs 'items' or 'generate'", "items, generate"
-    if keyword == "not" and error.validator_value == {"required": ["response", "error"]}:
-        return "an item has either 'response' or 'error', not both", "response, error"
-    if keyword == "dependentRequired":
-        return "'fail_every' needs an 'error' to fail with", "fail_every together with error"
-    return error.message, ""
+def options_problems(
+    scenario: Scenario, validator: jsonschema.Draft202012Validator
+) -> list[Problem]:
+    """Where ``scenario.options`` breaks ``validator`` (see :func:`options_validator`)."""
+    errors = validator.iter_errors(dict(scenario.options))
+    return explain.problems(errors, ["options"], scenario.source, scenario.lines)
 
 
-def _type_names(value: Any) -> str:
-    names = value if isinstance(value, list) else [value]
-    return " or ".join(_KINDS.get(n, f"a {n}") for n in names)
+def match_problems(
+    scenario: Scenario,
+    fields: Sequence[str],
+    items: str,
+    *,
+    matches: Iterable[tuple[list[str | int], Mapping[str, Any]]] | None = None,
+) -> list[Problem]:
+    """``match`` keys (of the rules, or of ``matches``: path and mapping) that name no field
+    of an item's input.
+
+    ``fields`` are what the input can hold, e.g. ``("namespace", "params.<key>")``: a plain
+    name is a value, ``name.<key>`` a mapping (any key below it). ``items`` names the items
+    in messages ("iVvy jobs").
+    """
+    if matches is None:
+        matches = ((["rules", i, "match"], rule.match) for i, rule in enumerate(scenario.rules))
+    tops = [f.split(".")[0] for f in fields]
+    problems = []
+    for where, match in matches:
+        for key in match:
+            top, dot, _ = key.partition(".")
+            if top in tops and (not dot or f"{top}.<key>" in fields):
+                continue
+            close = difflib.get_close_matches(top, tops, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message = f"{items} have no field {top!r}{hint}"
+            if top in tops:
+                message = f"{top!r} is a value, with no fields"
+            problems.append(scenario.problem([*where, key], message, ", ".join(fields)))
+    return problems
 
 
-_KINDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "integer": "an integer",
-    "boolean": "true or false",
-    "null": "null",
-}
-
-
-def _kind(instance: Any) -> str:
-    """The JSON Schema type of a parsed YAML value, in words."""
-    if instance is None:
-        return "an empty value"
-    if isinstance(instance, bool):
-        return "a boolean"
-    if isinstance(instance, (int, float)):
-        return "a number"
-    if isinstance(instance, str):
-        return "a string"
-    if isinstance(instance, Mapping):
-        return "a mapping"
-    if isinstance(instance, list):
-        return "a list"
-    return type(instance).__name__
+def _default_name(source: str) -> str:
+    """A file's stem; for text from elsewhere (``<POST /__mockbatch/scenarios>``), "unnamed
+    (POST /__mockbatch/scenarios)"."""
+    if source.startswith("<") and source.endswith(">"):
+        return f"unnamed ({source[1:-1]})"
+    return Path(source).stem
 
 
 def _after(data: Mapping[str, Any] | None) -> After:

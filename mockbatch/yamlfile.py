@@ -1,7 +1,11 @@
 """YAML loading that keeps mapping keys as strings and remembers where every value stands.
 
 ``200:`` and ``on:`` stay the strings ``"200"`` and ``"on"`` (as in OpenAPI files), and
-:func:`line_of` finds the line of a key path so that errors can point into the file.
+:class:`Lines` finds the line of a key path so that errors can point into the file.
+
+Documents are refused (:class:`LimitError`) before they are built when they nest deeper than
+:data:`MAX_DEPTH` levels or expand to more than :data:`MAX_VALUES` values: an alias counts in
+full each time it is used, so a few hundred bytes of nested aliases cannot become 10^9 values.
 """
 
 from __future__ import annotations
@@ -12,9 +16,40 @@ from typing import Any
 
 import yaml
 
+MAX_DEPTH = 100
+MAX_VALUES = 1_000_000
+
+
+class LimitError(yaml.YAMLError):
+    """A document too deep or too big to build; ``line`` is where (1-based)."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _too_deep(mark: yaml.Mark) -> LimitError:
+    return LimitError(f"nested deeper than {MAX_DEPTH} levels", mark.line + 1)
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans (only true/false) and string mapping keys."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # The pure-Python composer recurses once per level: stop before Python's limit does.
+        if self._depth >= MAX_DEPTH:
+            raise _too_deep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        return _checked_data(self)
 
 
 # YAML 1.2 core schema for plain scalars: only true/false are booleans, no sexagesimal or
@@ -74,7 +109,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 
 def load(text: str, *, fast: bool = False) -> Any:
-    """Parse YAML (or JSON) text; raises ``yaml.YAMLError`` with a mark on bad syntax.
+    """Parse YAML (or JSON) text; raises ``yaml.YAMLError`` with a mark on bad syntax, and
+    :class:`LimitError` for a document past :data:`MAX_DEPTH` or :data:`MAX_VALUES`.
 
     ``fast`` parses with libyaml where PyYAML has it (for big, trusted files such as the
     specs; its syntax error messages differ from the pure-Python parser's).
@@ -85,7 +121,11 @@ def load(text: str, *, fast: bool = False) -> Any:
 if hasattr(yaml, "CSafeLoader"):
 
     class _FastLoader(yaml.CSafeLoader):
-        """The same rules as ``_Loader``, on libyaml's parser."""
+        """The same rules as ``_Loader``, on libyaml's parser (it composes without recursing
+        in Python, so the depth is checked on the composed nodes)."""
+
+        def get_single_data(self) -> Any:
+            return _checked_data(self)
 
     _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
     _FastLoader.yaml_constructors = _Loader.yaml_constructors
@@ -93,34 +133,121 @@ else:  # pragma: no cover - PyYAML built without libyaml
     _FastLoader = _Loader  # type: ignore[misc,assignment]
 
 
-def line_of(text: str, path: Sequence[str | int]) -> int:
-    """The 1-based line where ``path`` (keys and indexes) points in ``text``.
-
-    Stops at the deepest part of the path that exists, so a missing key points at its parent.
-    """
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
-        return 1
+def _checked_data(loader: Any) -> Any:
+    node = loader.get_single_node()
     if node is None:
-        return 1
-    line = node.start_mark.line + 1
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
+        return None
+    measure(node)
+    return loader.construct_document(node)
+
+
+def measure(root: yaml.Node) -> None:
+    """Raise :class:`LimitError` if ``root`` nests deeper than :data:`MAX_DEPTH` or expands
+    to more than :data:`MAX_VALUES` values (keys, values and items, an alias each time it is
+    used) or holds itself. Each distinct node is looked at once, without recursion."""
+    done: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels) once expanded
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, children = stack.pop()
+        key = id(node)
+        if key in done:
+            continue
+        if children is None:  # first visit: expand, then come back once the children are done
+            children = _children(node)
+            open_.add(key)
+            stack.append((node, children))
+            for child in children:
+                if id(child) in open_:
+                    raise LimitError("an alias is used inside its own anchor", _line(child))
+                stack.append((child, None))
+            continue
+        open_.discard(key)
+        values = 1 + sum(done[id(c)][0] for c in children)
+        levels = 1 + max((done[id(c)][1] for c in children), default=0)
+        if values > MAX_VALUES:
+            message = (
+                f"expands to more than {MAX_VALUES:,} values (an alias counts each time it is used)"
+            )
+            raise LimitError(message, _line(node))
+        if levels > MAX_DEPTH:
+            raise _too_deep(node.start_mark)
+        done[key] = (values, levels)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The node tree of ``text`` (None if empty or not YAML), with marks for every node."""
+    for loader in (_FastLoader, _Loader):  # libyaml is ten times faster, when it can
+        try:
+            return yaml.compose(text, Loader=loader)
+        except yaml.YAMLError:
+            continue
+    return None
+
+
+class Lines:
+    """Lines of key paths in one YAML text; the text is composed once, when first asked."""
+
+    __slots__ = ("_keys", "_root", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._root: yaml.Node | None = None
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def of(self, path: Sequence[str | int]) -> int:
+        """The 1-based line where ``path`` (keys and indexes) points.
+
+        Stops at the deepest part of the path that exists, so a missing key points at its parent.
+        """
+        if self._text is not None:
+            self._root, self._text = compose(self._text), None
+        node = self._root
+        if node is None:
+            return 1
+        line = _line(node)
+        for part in path:
+            child: yaml.Node | None = None
+            if isinstance(node, yaml.MappingNode):
+                found = self._pairs(node).get(str(part))
+                if found is not None:
+                    line = _line(found[0])
+                    child = found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if 0 <= part < len(node.value):
+                    child = node.value[part]
+                    line = _line(child)
+            if child is None:
+                break
+            node = child
+        return line
+
+    def _pairs(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        pairs = self._keys.get(id(node))
+        if pairs is None:
+            pairs = {}
             for key_node, value_node in node.value:
-                if str(key_node.value) == str(part):
-                    line = key_node.start_mark.line + 1
-                    child = value_node
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
+                pairs.setdefault(str(key_node.value), (key_node, value_node))
+            self._keys[id(node)] = pairs
+        return pairs
+
+
+def line_of(text: str, path: Sequence[str | int]) -> int:
+    """The 1-based line where ``path`` points in ``text`` (see :meth:`Lines.of`; for many
+    paths into one text, keep one :class:`Lines`)."""
+    return Lines(text).of(path)
 
 
 def key_path(path: Sequence[str | int]) -> str:

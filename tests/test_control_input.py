@@ -69,7 +69,7 @@ def test_a_scenario_json_cannot_hold_is_refused_before_it_is_stored(
     for doc, message in [
         ('api: ivvy\nname: "\\ud800"\n', SURROGATE),
         ("api: ivvy\ndefault: {response: {n: .nan}}\n", "NaN is not a JSON number"),
-        (DEEP.decode(), "nested too deeply"),
+        (DEEP.decode(), "nested deeper than 100 levels"),
     ]:
         response = client.post(f"{C}/scenarios", content=doc)
         assert (response.status_code, response.json()) == (

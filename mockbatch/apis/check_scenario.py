@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Problem
-from ..scenarios import Outcome, Scenario
+from ..scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
 from ..templates import has_placeholders
 from .check_render import ACCEPT_THRESHOLD, ESCALATE_THRESHOLD, VERDICTS
 
@@ -24,6 +24,17 @@ RESPONSE_KEYS = (
 )
 ERROR_KEYS = ("errorMessage", "retryCount")
 META_KEYS = ("name", "methods", "options")
+MATCH_FIELDS = ("content", "context.<key>", "idempotencyKey")
+OPTIONS: dict[str, Any] = {  # JSON Schema properties of Check's own options
+    "webhook": {
+        "description": "Where (and with which secret) batch events are sent.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["url"],
+        "properties": {"url": {"type": "string", "minLength": 1}, "secret": {"type": "string"}},
+    },
+}
+_OPTIONS = options_validator(OPTIONS)
 
 
 def scenario_problems(scenario: Scenario) -> list[Problem]:
@@ -50,19 +61,14 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
             found.extend(_input(batch.generate.input, [*at, "input"]))
             found.extend(_outcome(batch.generate.outcome, at))
     for i, rule in enumerate(scenario.rules):
-        for key in rule.match:
-            if key.split(".")[0] not in INPUT_KEYS:
-                found.append(
-                    (
-                        ["rules", i, "match", key],
-                        "Check items have no such field",
-                        ", ".join(INPUT_KEYS),
-                    )
-                )
         found.extend(_outcome(rule.outcome, ["rules", i]))
     if scenario.default is not None:
         found.extend(_outcome(scenario.default, ["default"]))
-    return [scenario.problem(path, message, valid) for path, message, valid in found]
+    return [
+        *options_problems(scenario, _OPTIONS),
+        *[scenario.problem(path, message, valid) for path, message, valid in found],
+        *match_problems(scenario, MATCH_FIELDS, "Check items"),
+    ]
 
 
 def _outcome(outcome: Outcome, at: Path) -> list[tuple[Path, str, str]]:

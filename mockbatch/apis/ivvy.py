@@ -22,6 +22,7 @@ from ..scenarios import Outcome
 from ..specs import Memo
 from ..specs import violations as schema_violations
 from . import NO_BODY, Call, Observation, Reply, frozen_reply, ivvy_auth
+from .ivvy_scenario import scenario_problems
 
 if TYPE_CHECKING:
     from ..journal import Entry
@@ -36,7 +37,6 @@ RESULTS_KEPT = timedelta(days=2)
 # 0.1 s during which the server answers no one else; a million would be 90 MB and 10 s. A bigger
 # batch's results answer an error (``results_too_big``); its progress is served as any other's.
 RESULTS_MAX_JOBS = 10_000
-ASYNC_ID = re.compile(r"^[0-9a-f]{32}$")
 BUILTIN_OUTCOME = Outcome(response={"success": True})
 
 # specificCode -> (HTTP status = errorCode, message)
@@ -292,29 +292,7 @@ class IvvyAdapter:
 
     @classmethod
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
-        problems = []
-        for i, batch in enumerate(scenario.batches):
-            if not ASYNC_ID.match(batch.id):
-                problems.append(
-                    scenario.problem(
-                        ["batches", i, "id"],
-                        f"{batch.id!r} is not an iVvy asyncId",
-                        "32 lowercase hex digits, e.g. e35e06ee592d17a42dc9e6252a058617",
-                    )
-                )
-        for i, rule in enumerate(scenario.rules):
-            unknown = sorted(
-                set(k.split(".")[0] for k in rule.match) - {"namespace", "action", "params"}
-            )
-            if unknown:
-                problems.append(
-                    scenario.problem(
-                        ["rules", i, "match", unknown[0]],
-                        f"iVvy jobs have no field {unknown[0]!r}",
-                        "namespace, action, params.<key>",
-                    )
-                )
-        return problems
+        return scenario_problems(scenario)
 
 
 def progress(batch: Batch, now: Any) -> int:

@@ -6,64 +6,54 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-import jsonschema
-
 from ..errors import Problem
-from ..scenarios import Outcome, Scenario
+from ..scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
 from .runtype_render import BODY_KEYS
 
 BATCH_ID = re.compile(r"^[^/?#\s]+$")
 META_KEYS = ("agentId", "flowId", "flowName")
-MATCH_KEYS = ("agentId", "flowId", "record")
+MATCH_FIELDS = ("agentId", "flowId", "record.<key>")
 
 _TEXT = {"type": "string", "minLength": 1}
-OPTIONS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "forbidden_keys": {"type": "array", "items": _TEXT},
-        "flows": {"type": "object", "additionalProperties": _TEXT},
-        "records": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["id", "name", "type"],
-                "properties": {"id": _TEXT, "name": _TEXT, "type": _TEXT, "metadata": {}},
-            },
+OPTIONS: dict[str, Any] = {  # JSON Schema properties of Runtype's own options
+    "forbidden_keys": {"type": "array", "items": _TEXT},
+    "flows": {"type": "object", "additionalProperties": _TEXT},
+    "records": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "name", "type"],
+            "properties": {"id": _TEXT, "name": _TEXT, "type": _TEXT, "metadata": {}},
         },
-        "schedules": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["id", "target"],
-                "properties": {
-                    "id": _TEXT,
-                    "target": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {"flowId": _TEXT, "agentId": _TEXT, "recordType": _TEXT},
-                        "oneOf": [{"required": ["flowId"]}, {"required": ["agentId"]}],
-                    },
+    },
+    "schedules": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "target"],
+            "properties": {
+                "id": _TEXT,
+                "target": {
+                    "title": "target",
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"flowId": _TEXT, "agentId": _TEXT, "recordType": _TEXT},
+                    "oneOf": [{"required": ["flowId"]}, {"required": ["agentId"]}],
                 },
             },
         },
     },
 }
-
-
-@cache
-def _options_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(OPTIONS_SCHEMA)
+_OPTIONS = options_validator(OPTIONS)
 
 
 def problems(scenario: Scenario) -> list[Problem]:
     """Every Runtype-specific problem in ``scenario``, pointing at its place in the file."""
-    found = _option_problems(scenario)
+    found = options_problems(scenario, _OPTIONS)
     for i, batch in enumerate(scenario.batches):
         where: list[str | int] = ["batches", i]
         if not BATCH_ID.match(batch.id):
@@ -88,29 +78,10 @@ def problems(scenario: Scenario) -> list[Problem]:
             found.extend(_input_problems(scenario, [*gen, "input"], batch.generate.input))
             found.extend(_outcome_problems(scenario, gen, batch.generate.outcome))
     for i, rule in enumerate(scenario.rules):
-        for key in rule.match:
-            top = key.split(".")[0]
-            if top not in MATCH_KEYS:
-                found.append(_unknown(scenario, ["rules", i, "match", key], top, MATCH_KEYS))
         found.extend(_outcome_problems(scenario, ["rules", i], rule.outcome))
     if scenario.default is not None:
         found.extend(_outcome_problems(scenario, ["default"], scenario.default))
-    return found
-
-
-def _option_problems(scenario: Scenario) -> list[Problem]:
-    found = []
-    for error in _options_validator().iter_errors(dict(scenario.options)):
-        where: list[str | int] = ["options", *error.absolute_path]
-        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-            allowed = sorted(error.schema.get("properties", {}))
-            for key in sorted(set(error.instance) - set(allowed)):
-                found.append(_unknown(scenario, [*where, key], key, allowed))
-            continue
-        if error.validator == "oneOf":
-            found.append(scenario.problem(where, "a target has flowId or agentId, not both"))
-            continue
-        found.append(scenario.problem(where, error.message))
+    found.extend(match_problems(scenario, MATCH_FIELDS, "Runtype items"))
     return found
 
 

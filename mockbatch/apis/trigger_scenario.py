@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
+from ..scenarios import match_problems, options_problems, options_validator
 from ..specs import violations
 
 if TYPE_CHECKING:
@@ -21,8 +22,29 @@ if TYPE_CHECKING:
 
 BATCH_ID = re.compile(r"batch_[A-Za-z0-9]+")
 RUN_ID = re.compile(r"run_[A-Za-z0-9]+")
-VIEW_KEYS = ("index", "task", "payload", "options")
-SHARED_OPTIONS = ("auth", "callbacks")
+VIEW_FIELDS = ("index", "task", "payload.<key>", "options.<key>")
+ITEMS = "Trigger.dev items"
+_MOMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "polls": {"type": "integer", "minimum": 0},
+        "seconds": {"type": "number", "minimum": 0},
+    },
+}
+OPTIONS: dict[str, Any] = {  # JSON Schema properties of Trigger.dev's own options
+    "abort": {
+        "description": "Batches with an item matching `match` are aborted at `cancel`.",
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["match"],
+            "properties": {"match": {"type": "object", "minProperties": 1}, "cancel": _MOMENT},
+        },
+    },
+}
+_OPTIONS = options_validator(OPTIONS)
 ERROR_HINT = (
     "a string, or {type: BUILT_IN_ERROR, name, message, stackTrace} | {type: CUSTOM_ERROR, raw}"
     " | {type: STRING_ERROR, raw} | {type: INTERNAL_ERROR, code, message?}"
@@ -68,20 +90,20 @@ def scenario_problems(scenario: Scenario, spec: Spec) -> list[Problem]:
             generated=generated is not None,
         )
     for i, rule in enumerate(scenario.rules):
-        for key in rule.match:
-            if key.split(".")[0] not in VIEW_KEYS:
-                problems.append(
-                    scenario.problem(
-                        ["rules", i, "match", key],
-                        f"Trigger.dev items have no field {key.split('.')[0]!r}",
-                        ", ".join(VIEW_KEYS),
-                    )
-                )
         _check_outcome(["rules", i], rule.outcome, check_error)
     if scenario.default is not None:
         _check_outcome(["default"], scenario.default, check_error)
-    _check_options(scenario, problems)
+    problems.extend(match_problems(scenario, VIEW_FIELDS, ITEMS))
+    wrong_options = options_problems(scenario, _OPTIONS)
+    problems.extend(wrong_options)
+    if not wrong_options:  # the abort rules are well formed: check what they match on
+        problems.extend(match_problems(scenario, VIEW_FIELDS, ITEMS, matches=_aborts(scenario)))
     return problems
+
+
+def _aborts(scenario: Scenario) -> list[tuple[list[str | int], Mapping[str, Any]]]:
+    rules = scenario.options.get("abort", [])
+    return [(["options", "abort", i, "match"], rule["match"]) for i, rule in enumerate(rules)]
 
 
 def _error_checker(scenario: Scenario, spec: Spec, problems: list[Problem]) -> Any:
@@ -148,64 +170,3 @@ def _check_meta(
                 problems.append(scenario.problem(path, "not a string", "a non-empty string"))
         else:
             problems.append(scenario.problem(path, "unknown key", "runCount, idempotencyKey"))
-
-
-def _check_options(scenario: Scenario, problems: list[Problem]) -> None:
-    for key, value in scenario.options.items():
-        if key in SHARED_OPTIONS:
-            continue  # the generic scenario schema checks these
-        if key != "abort":
-            valid = ", ".join(["abort", *SHARED_OPTIONS])
-            problems.append(scenario.problem(["options", key], "unknown key", valid))
-            continue
-        rules = value if isinstance(value, list) else None
-        if rules is None:
-            problems.append(
-                scenario.problem(
-                    ["options", key],
-                    "not a list",
-                    "a list of {match: {...}, cancel: {polls, seconds}}",
-                )
-            )
-            continue
-        for i, rule in enumerate(rules):
-            path: list[str | int] = ["options", "abort", i]
-            if (
-                not isinstance(rule, Mapping)
-                or not isinstance(rule.get("match"), Mapping)
-                or not rule["match"]
-            ):
-                problems.append(
-                    scenario.problem(
-                        path,
-                        "an abort rule needs a non-empty match",
-                        "{match: {task: ...}, cancel: {polls: 1}}",
-                    )
-                )
-                continue
-            extra = sorted(set(rule) - {"match", "cancel"})
-            if extra:
-                problems.append(scenario.problem([*path, extra[0]], "unknown key", "match, cancel"))
-            cancel = rule.get("cancel", {})
-            if not _is_after(cancel):
-                problems.append(
-                    scenario.problem(
-                        [*path, "cancel"],
-                        "not a moment",
-                        "{polls: N, seconds: S}, both optional and >= 0",
-                    )
-                )
-
-
-def _is_after(value: Any) -> bool:
-    if not isinstance(value, Mapping) or set(value) - {"polls", "seconds"}:
-        return False
-    polls, seconds = value.get("polls", 0), value.get("seconds", 0)
-    return (
-        isinstance(polls, int)
-        and not isinstance(polls, bool)
-        and polls >= 0
-        and isinstance(seconds, (int, float))
-        and not isinstance(seconds, bool)
-        and seconds >= 0
-    )

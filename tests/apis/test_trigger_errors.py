@@ -273,10 +273,10 @@ def test_scenario_checks_rules_meta_and_options() -> None:
     assert [p.split(": ", 2)[1] for p in found] == [
         "batches[0].meta.runCount",
         "batches[0].meta.owner",
-        "rules[0].match.namespace",
         "rules[0].error",
-        "options.abort[0].cancel",
+        "rules[0].match.namespace",
         "options.retries",
+        "options.abort[0].cancel.polls",
     ]
 
 
