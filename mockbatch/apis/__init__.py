@@ -122,6 +122,9 @@ class Adapter(Protocol):
 
     name: ClassVar[str]
     spec_file: ClassVar[str]
+    # Headers, besides the usual ones (Authorization...), whose values the journal masks:
+    # the provider's own key or signature headers, received or sent with a callback.
+    secret_headers: ClassVar[tuple[str, ...]]
 
     def __init__(self, mock: Mock, spec: Spec) -> None: ...
 

@@ -69,6 +69,7 @@ class CheckAdapter:
     # options.rate_limit replaces it (and enforces it unless it says enforce: false).
     default_rate_limit: ClassVar[tuple[int, float]] = (RATE_LIMIT, WINDOW_SECONDS)
     spec_file: ClassVar[str] = "check.yaml"
+    secret_headers: ClassVar[tuple[str, ...]] = (SIGNATURE_HEADER,)  # webhooks it sends
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

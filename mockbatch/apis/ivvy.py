@@ -67,6 +67,7 @@ class IvvyAdapter:
 
     name: ClassVar[str] = "ivvy"
     spec_file: ClassVar[str] = "ivvy.yaml"
+    secret_headers: ClassVar[tuple[str, ...]] = ("X-Api-Authorization",)  # IWS key:signature
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

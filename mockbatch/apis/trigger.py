@@ -82,6 +82,7 @@ class TriggerAdapter:
 
     name: ClassVar[str] = "trigger"
     spec_file: ClassVar[str] = "trigger.yaml"
+    secret_headers: ClassVar[tuple[str, ...]] = ()  # a bearer key in Authorization
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock
