@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import control
 from .apis import Adapter
@@ -68,12 +70,16 @@ def create_app(
     journal_limit: int = DEFAULT_LIMIT,
     journal_bytes: int = DEFAULT_MAX_BYTES,
     allow_callback_hosts: Sequence[str] = (),
+    control_token: str | None = None,
+    journal_secrets: bool = False,
 ) -> Starlette:
     """Build the mock server app.
 
     ``scenarios`` default to the shipped ones; ``apis`` to every API mockbatch has. With
     ``root_api`` that one API is served at ``/`` (for clients that cannot take a path prefix).
     ``check_responses`` validates every response against the spec and journals violations.
+    With ``control_token`` the control API answers 401 unless sent ``Authorization: Bearer
+    <token>``. The journal masks keys, tokens and signatures unless ``journal_secrets``.
     The :class:`~mockbatch.mock.Mock` behind the app is ``app.state.mock``.
     """
     names = list(apis or ([root_api] if root_api else ADAPTERS))
@@ -93,6 +99,8 @@ def create_app(
         journal_limit=journal_limit,
         journal_bytes=journal_bytes,
         allow_hosts=allow_callback_hosts,
+        secret_headers=[h for n in names for h in ADAPTERS[n].secret_headers],
+        journal_secrets=journal_secrets,
     )
     loaded = load_specs(names, specs)
     routes: list[BaseRoute] = []  # the APIs first: they get the traffic
@@ -110,7 +118,8 @@ def create_app(
         )
         api_apps[name] = api_app
         routes.append(Mount("" if root_api else f"/{name}", app=api_app))
-    control_api = Mount(control.PREFIX, routes=control.routes)
+    guard = [Middleware(ControlToken, token=control_token)] if control_token else None
+    control_api = Mount(control.PREFIX, routes=control.routes, middleware=guard)
     if root_api:  # the API at "/" would match everything: the control API goes first
         routes.insert(0, control_api)
     else:
@@ -154,6 +163,30 @@ class MockbatchApp(Starlette):
                     await api(prefixed, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+
+class ControlToken:
+    """In front of the control API: every request needs ``Authorization: Bearer <token>``,
+    else 401 JSON with ``WWW-Authenticate: Bearer``."""
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sent = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+            scheme, _, credential = sent.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(credential, self.token):
+                message = "the control API needs 'Authorization: Bearer <token>' (--control-token)"
+                refusal = control.JSONAnswer(
+                    {"error": message if not sent else "wrong control token"},
+                    status_code=401,
+                    headers={"www-authenticate": "Bearer"},
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _match_any_path(routes: Iterable[BaseRoute]) -> None:

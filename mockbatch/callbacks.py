@@ -161,7 +161,10 @@ def refusal(url: str, allow_hosts: Iterable[str]) -> str | None:
             return None
     except ValueError:
         pass
-    return f"host {host!r} is not loopback (allow it with options.callbacks.allow_hosts)"
+    return (
+        f"host {host!r} is not loopback (allow it with --allow-callback-host, or with"
+        " options.callbacks.allow_hosts in a scenario loaded at start-up, not uploaded)"
+    )
 
 
 class CallbackSource(Protocol):

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from . import __version__
 from .apis.registry import ADAPTERS
 from .clock import Clock, SystemClock, VirtualClock
 from .errors import LoadError, MockbatchError
+
+if TYPE_CHECKING:
+    from .scenarios import Scenario
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockbatch", description="Mock and contract-testing server for batch APIs."
     )
+    parser.add_argument("--version", action="version", version=f"mockbatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="serve the mock (all APIs under /<api>, control API under /__mockbatch)"
@@ -27,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
-        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+        "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
     )
     serve.add_argument(
         "--api", choices=sorted(ADAPTERS), help="serve this API alone, at the root path"
@@ -60,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="let callbacks go to HOST too (default: loopback only); repeatable",
     )
+    serve.add_argument(
+        "--control-token",
+        type=_token,
+        default=os.environ.get("MOCKBATCH_CONTROL_TOKEN") or None,
+        metavar="TOKEN",
+        help="the control API answers 401 unless sent 'Authorization: Bearer TOKEN'"
+        " (default: $MOCKBATCH_CONTROL_TOKEN; none: open)",
+    )
+    serve.add_argument(
+        "--journal-secrets",
+        action="store_true",
+        help="journal keys, tokens and signatures as sent (default: masked)",
+    )
     validate = sub.add_parser("validate", help="check scenario files; one line per problem")
     validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     verify = sub.add_parser(
@@ -89,8 +112,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0 picks a free one)")
+    return port
+
+
+def _token(text: str) -> str:
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise argparse.ArgumentTypeError("a token is printable ASCII, without spaces")
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 problems found, 2 usage)."""
+    """Run the CLI; returns the exit status: 0 ok; 1 problems found, or a runtime error (a bad
+    scenario, a port taken); 2 usage."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -117,9 +157,8 @@ def _validate(paths: Sequence[str]) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .app import create_app, load_scenarios
+    from .server import ServerThread
 
     scenarios = load_scenarios(args.paths or None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
@@ -131,16 +170,72 @@ def _serve(args: argparse.Namespace) -> int:
         allow_callback_hosts=args.allow_callback_host,
         journal_limit=args.journal_limit,
         max_body=args.max_body,
+        control_token=args.control_token,
+        journal_secrets=args.journal_secrets,
     )
-    where = f"http://{args.host}:{args.port}"
-    served = [args.api] if args.api else sorted(ADAPTERS)
-    mounts = ", ".join(f"{where}{'' if args.api else '/' + n}" for n in served)
-    print(
-        f"mockbatch: serving {mounts} (control API {where}/__mockbatch, {args.clock} clock)",
-        file=sys.stderr,
-    )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    if not _loopback(args.host):
+        print(_exposed(args.host, args.control_token is not None), file=sys.stderr)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        try:
+            server = ServerThread(app, host=args.host, port=args.port)
+        except OSError as exc:
+            print(f"mockbatch: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        with server:
+            for line in _banner(args, scenarios, app.state.mock.loaded, server.url):
+                print(line, file=sys.stderr)
+            stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both end the server cleanly, exit status 0
+
+
+def _banner(
+    args: argparse.Namespace, given: Sequence[Scenario], served: Sequence[Scenario], url: str
+) -> list[str]:
+    """What was loaded and where it is served (the real URL: with --port 0, the port taken)."""
+    lines = [f"mockbatch: loaded {len(served)} scenario file(s):"]
+    lines += [f"  {s.source}: {s.api} scenario {s.name!r}" for s in served]
+    skipped = [s for s in given if s not in served]
+    if skipped:
+        lines.append(
+            f"mockbatch: not served (--api {args.api}): " + ", ".join(s.source for s in skipped)
+        )
+    names = [args.api] if args.api else sorted(ADAPTERS)
+    mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
+    token = ", token required" if args.control_token else ""
+    lines.append(
+        f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"
+    )
+    return lines
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposed(host: str, guarded: bool) -> str:
+    """The warning for a server others can reach."""
+    control = (
+        "the control API needs the token"
+        if guarded
+        else "they can also reset it, load scenarios and read the journal (set --control-token)"
+    )
+    return (
+        f"mockbatch: warning: --host {host} is not loopback: anyone who can reach this port can"
+        f" use the mocked APIs; {control}"
+    )
 
 
 def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

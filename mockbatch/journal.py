@@ -3,14 +3,20 @@
 Entries are recorded when a request arrives (so nothing is lost if handling fails) and completed
 when the response is known. The journal is bounded, by entries and by the bytes of the bodies it
 keeps; the oldest entries are dropped and counted.
+
+Secrets are masked as they are recorded (unless the journal is told to keep them): the values of
+the headers in :data:`SECRET_HEADERS`, of any header whose name holds one of
+:data:`SECRET_WORDS`, and of the headers an adapter names in its ``secret_headers``. The
+request's own headers are untouched: authentication and rate limiting read those, not the journal.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +25,33 @@ from .errors import Violation
 
 DEFAULT_LIMIT = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # bodies kept; the oldest entries go first past it
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+SECRET_WORDS = ("authorization", "signature", "secret", "token", "api-key", "apikey", "password")
+SHOWN = 4  # leading characters of a credential kept when masked ...
+SHOWN_FROM = 16  # ... if it is at least this long (so at most a quarter of it shows)
+
+
+def mask(value: str) -> str:
+    """``value`` with its secret hidden, keeping what tells one credential from another.
+
+    An auth scheme stays (``Bearer``, ``IWS``). A ``key:signature`` pair after a scheme keeps the
+    key, which names the client (``IWS key:***``). Any other credential keeps its first four
+    characters when it is 16 or longer, then ``…#`` and the first six hex digits of its SHA-256:
+    ``Bearer vfy_SECRET_KEY_123`` becomes ``Bearer vfy_…#ee9892``.
+    """
+    if not value:
+        return value
+    scheme, space, credential = value.partition(" ")
+    if space and scheme.isalpha() and credential.strip():
+        scheme, credential = scheme + " ", credential.strip()
+    else:
+        scheme, credential = "", value
+    key, colon, secret = credential.partition(":")
+    if scheme and colon and key and secret:
+        return f"{scheme}{key}:***"
+    shown = credential[:SHOWN] if len(credential) >= SHOWN_FROM else ""
+    digest = hashlib.sha256(credential.encode("utf-8", "replace")).hexdigest()[:6]
+    return f"{scheme}{shown}…#{digest}"
 
 
 @dataclass(slots=True)
@@ -75,9 +108,18 @@ class Entry:
 class Journal:
     """A bounded, thread-safe list of :class:`Entry`, oldest first."""
 
-    def __init__(self, *, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        secret_headers: Iterable[str] = (),
+        keep_secrets: bool = False,
+    ) -> None:
         self.limit = limit
         self.max_bytes = max_bytes
+        self.secret_headers = SECRET_HEADERS | {name.lower() for name in secret_headers}
+        self.keep_secrets = keep_secrets
         self.dropped = 0
         self._entries: deque[Entry] = deque()
         self._bytes = 0  # request and response bodies held, roughly what the journal weighs
@@ -95,7 +137,10 @@ class Journal:
         headers: dict[str, str],
         body: bytes,
     ) -> Entry:
-        """Add a request as it arrives; complete the returned entry when it is answered."""
+        """Add a request as it arrives; complete the returned entry when it is answered.
+
+        The entry keeps a copy of ``headers`` with the secrets masked (see :func:`mask`)."""
+        headers = headers if self.keep_secrets else self.masked(headers)
         with self._lock:
             self._seq += 1
             entry = Entry(self._seq, time, api, method, path, query, headers, body)
@@ -111,6 +156,17 @@ class Journal:
             entry.size += response_bytes
             self._bytes += response_bytes
             self._trim()
+
+    def masked(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` with the value of every secret one masked."""
+        return {
+            name: mask(value) if self.is_secret(name) else value for name, value in headers.items()
+        }
+
+    def is_secret(self, name: str) -> bool:
+        """Whether header ``name`` carries a secret (a key, a token, a signature)."""
+        lower = name.lower()
+        return lower in self.secret_headers or any(word in lower for word in SECRET_WORDS)
 
     def _trim(self) -> None:
         while self._entries and (len(self._entries) > self.limit or self._bytes > self.max_bytes):

@@ -7,6 +7,7 @@ Adapters ask it which outcome a new item gets (:meth:`outcome_for`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -37,10 +38,17 @@ class Mock:
         journal_limit: int = DEFAULT_LIMIT,
         journal_bytes: int = DEFAULT_MAX_BYTES,
         allow_hosts: Iterable[str] = (),
+        secret_headers: Iterable[str] = (),
+        journal_secrets: bool = False,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.engine = Engine(clock=self.clock, seed=seed)
-        self.journal = Journal(limit=journal_limit, max_bytes=journal_bytes)
+        self.journal = Journal(
+            limit=journal_limit,
+            max_bytes=journal_bytes,
+            secret_headers=secret_headers,
+            keep_secrets=journal_secrets,
+        )
         self.outbox = Outbox(
             engine=self.engine,
             journal=self.journal,
@@ -90,8 +98,15 @@ class Mock:
             self.outbox.settle()
         self.outbox.wake()
 
-    def load(self, scenario: Scenario) -> None:
-        """Add a scenario now; its batches replace any with the same ID."""
+    def load(self, scenario: Scenario, *, trusted: bool = False) -> None:
+        """Add a scenario now; its batches replace any with the same ID.
+
+        Unless ``trusted`` (code, not a client: the pytest handle), its
+        ``options.callbacks.allow_hosts`` is ignored: a scenario uploaded at run time cannot let
+        callbacks go where the command line and the start-up scenarios did not.
+        """
+        if not trusted:
+            scenario = _without_allow_hosts(scenario)
         with self.engine.lock:
             self.added.append(scenario)
             self._settings.clear()
@@ -216,3 +231,11 @@ class Mock:
                 if done is not None and now - done >= timedelta(seconds=fault.expire_after):
                     return True
         return False
+
+
+def _without_allow_hosts(scenario: Scenario) -> Scenario:
+    callbacks = scenario.options.get("callbacks")
+    if not isinstance(callbacks, Mapping) or "allow_hosts" not in callbacks:
+        return scenario
+    kept = {k: v for k, v in callbacks.items() if k != "allow_hosts"}
+    return replace(scenario, options={**scenario.options, "callbacks": kept})

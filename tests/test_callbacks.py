@@ -111,7 +111,8 @@ def test_a_target_off_loopback_is_refused_and_journaled(client: httpx.Client, mo
     assert delivery.attempts == []
     (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
     assert entry.outcome == (
-        "refused: host 'example.com' is not loopback (allow it with options.callbacks.allow_hosts)"
+        "refused: host 'example.com' is not loopback (allow it with --allow-callback-host, or"
+        " with options.callbacks.allow_hosts in a scenario loaded at start-up, not uploaded)"
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_serve import serve  # noqa: F401 - the fixture
+from test_serve import Serve, serve  # noqa: F401 - the fixture
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -37,9 +37,8 @@ def test_the_walkthrough_has_the_docs_examples() -> None:
     assert all("?action=" in " ".join(argv) for argv, _ in steps)
 
 
-def test_readme_curl_walkthrough(serve: tuple[str, object]) -> None:  # noqa: F811
-    url, _ = serve
-    base = f"{url}/ivvy/api/1.0/batch"
+def test_readme_curl_walkthrough(serve: Serve) -> None:  # noqa: F811
+    base = f"{serve.url}/ivvy/api/1.0/batch"
     for argv, expected in walkthrough():
         target = argv[argv.index("-H") + 2].replace("$B", base)
         body = argv[argv.index("-d") + 1]

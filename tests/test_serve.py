@@ -1,84 +1,214 @@
-"""`mockbatch serve` as a user runs it: a real process on 127.0.0.1, stopped with Ctrl-C."""
+"""`mockbatch serve` as a user runs it: a real process on 127.0.0.1 (port 0), whose banner says
+what it loaded and where it listens, stopped with Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from mockbatch import __version__
+from mockbatch.cli import main
+from mockbatch.resources import default_scenarios_dir
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+STARTED = 60.0  # seconds a busy machine may take to print the banner
 
 
-def _wait_until_up(process: subprocess.Popen[str], url: str) -> None:
-    for _ in range(400):
-        if process.poll() is not None:
-            pytest.fail(f"serve exited early: {process.communicate()}")
-        try:
-            httpx.get(url, timeout=0.5)
-            return
-        except httpx.TransportError:
-            try:
-                process.wait(0.025)
-            except subprocess.TimeoutExpired:
-                pass
-    pytest.fail("serve did not start within 10 s")
+class Serve:
+    """``mockbatch serve --port 0 ARGS`` in a subprocess, up once its banner is printed."""
+
+    def __init__(self, *args: str) -> None:
+        command = [sys.executable, "-m", "mockbatch", "serve", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.banner: list[str] = []
+        while not self.banner or not self.banner[-1].startswith("mockbatch: serving "):
+            line = self._lines.get(timeout=STARTED)
+            if line is None:
+                pytest.fail(f"serve exited early ({self.process.wait()}): {self.banner}")
+            self.banner.append(line)
+        found = re.search(r"control API (http://\S+?)/__mockbatch", self.banner[-1])
+        assert found, self.banner
+        self.url = found.group(1)
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def stop(self, sig: int) -> tuple[int, list[str]]:
+        """Send ``sig``; the exit status and what it printed after the banner."""
+        self.process.send_signal(sig)
+        status = self.process.wait(timeout=STARTED)
+        self._reader.join(STARTED)
+        rest: list[str] = []
+        while (line := self._lines.get_nowait()) is not None:
+            rest.append(line)
+        return status, rest
+
+    def kill(self) -> None:
+        """Kill it if it still runs, and close its pipe."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(STARTED)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
 
 
 @pytest.fixture
-def serve(request: pytest.FixtureRequest) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "mockbatch",
-        "serve",
-        "--port",
-        str(port),
-        *getattr(request, "param", []),
-    ]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+def serve(request: pytest.FixtureRequest) -> Iterator[Serve]:
+    served = Serve(*getattr(request, "param", []))
     try:
-        _wait_until_up(process, url + "/__mockbatch/health")
-        yield url, process
+        yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        served.kill()
 
 
-def test_serve_answers_the_docs_examples_and_stops_on_ctrl_c(
-    serve: tuple[str, subprocess.Popen[str]],
-) -> None:
-    url, process = serve
+def test_serve_answers_the_docs_examples_and_stops_on_ctrl_c(serve: Serve) -> None:
     response = httpx.post(
-        f"{url}/ivvy/api/1.0/batch?action=results",
+        f"{serve.url}/ivvy/api/1.0/batch?action=results",
         json={"async": "e35e06ee592d17a42dc9e6252a058617"},
     )
     assert response.status_code == 200
     assert response.json()["asyncId"] == "e35e06ee592d17a42dc9e6252a058617"
 
-    process.send_signal(signal.SIGINT)
-    _out, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    assert "Traceback" not in err
+    assert serve.stop(signal.SIGINT) == (0, [])
+
+
+def test_sigterm_stops_it_like_ctrl_c(serve: Serve) -> None:
+    assert httpx.get(f"{serve.url}/__mockbatch/health").status_code == 200
+
+    assert serve.stop(signal.SIGTERM) == (0, [])
+
+
+def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> None:
+    shipped = default_scenarios_dir()
+    url = serve.url
+    port = int(url.rsplit(":", 1)[1])
+
+    assert port != 0 and url == f"http://127.0.0.1:{port}"
+    assert serve.banner == [
+        "mockbatch: loaded 4 scenario file(s):",
+        f"  {shipped / 'check.yaml'}: check scenario 'check-docs'",
+        f"  {shipped / 'ivvy.yaml'}: ivvy scenario 'ivvy-docs'",
+        f"  {shipped / 'runtype.yaml'}: runtype scenario 'runtype-docs'",
+        f"  {shipped / 'trigger.yaml'}: trigger scenario 'trigger-docs'",
+        f"mockbatch: serving {url}/check, {url}/ivvy, {url}/runtype, {url}/trigger"
+        f" (control API {url}/__mockbatch, wall clock)",
+    ]
+
+
+def test_the_banner_says_which_given_files_replace_the_shipped_ones(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("api: ivvy\nname: mine\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("api: check\nname: other\n")
+    served = Serve(str(mine), str(other), "--api", "ivvy", "--clock", "virtual")
+    try:
+        assert served.banner == [
+            "mockbatch: loaded 1 scenario file(s):",
+            f"  {mine}: ivvy scenario 'mine'",
+            f"mockbatch: not served (--api ivvy): {other}",
+            f"mockbatch: serving {served.url} (control API {served.url}/__mockbatch,"
+            " virtual clock)",
+        ]
+    finally:
+        served.kill()
 
 
 @pytest.mark.parametrize("serve", [["--api", "ivvy", "--clock", "virtual"]], indirect=True)
-def test_serve_one_api_at_the_root(serve: tuple[str, subprocess.Popen[str]]) -> None:
-    url, _ = serve
+def test_serve_one_api_at_the_root(serve: Serve) -> None:
     progress = httpx.post(
-        f"{url}/api/1.0/batch?action=progress", json={"async": "a7ec88af7d710bf51b188004bb532d77"}
+        f"{serve.url}/api/1.0/batch?action=progress",
+        json={"async": "a7ec88af7d710bf51b188004bb532d77"},
     )
     assert progress.json() == {"progress": 33}
-    assert httpx.get(f"{url}/__mockbatch/health").json()["clock"]["kind"] == "virtual"
+    assert httpx.get(f"{serve.url}/__mockbatch/health").json()["clock"]["kind"] == "virtual"
+
+
+@pytest.mark.parametrize("serve", [["--control-token", "s3cret"]], indirect=True)
+def test_a_control_token_guards_the_control_api(serve: Serve) -> None:
+    refused = httpx.get(f"{serve.url}/__mockbatch/health")
+    allowed = httpx.get(
+        f"{serve.url}/__mockbatch/health", headers={"authorization": "Bearer s3cret"}
+    )
+
+    assert serve.banner[-1].endswith(
+        f"(control API {serve.url}/__mockbatch, token required, wall clock)"
+    )
+    assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "Bearer")
+    assert allowed.status_code == 200
+
+
+def test_a_taken_port_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(["serve", "--port", str(port)])
+
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, "")
+    assert (
+        err == f"mockbatch: cannot listen on 127.0.0.1:{port}: [Errno 98] Address already in use\n"
+    )
+
+
+def test_a_host_off_loopback_gets_a_warning(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise OSError(99, "Cannot assign requested address")  # nothing binds off loopback here
+
+    monkeypatch.setattr("mockbatch.server.ServerThread.__init__", unavailable)
+    status = main(["serve", "--host", "0.0.0.0", "--port", "0"])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "mockbatch: warning: --host 0.0.0.0 is not loopback: anyone who can reach this port can"
+        " use the mocked APIs; they can also reset it, load scenarios and read the journal"
+        " (set --control-token)",
+        "mockbatch: cannot listen on 0.0.0.0:0: [Errno 99] Cannot assign requested address",
+    ]
+
+
+@pytest.mark.parametrize(
+    "port, message",
+    [
+        ("99999", "99999 is not a port (0-65535; 0 picks a free one)"),
+        ("-1", "-1 is not a port (0-65535; 0 picks a free one)"),
+        ("http", "'http' is not a port number"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], port: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"mockbatch serve: error: argument --port: {message}"
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+
+    assert (exited.value.code, capsys.readouterr().out) == (0, f"mockbatch {__version__}\n")

@@ -136,6 +136,9 @@ class Adapter(Protocol):
     verify_exemptions: ClassVar[Mapping[str, str]]
     """schemathesis checks that cannot hold for this API, each with the reason: the suite's
     contract tests and ``mockbatch verify`` run every other check (``{}``: none)."""
+    # Headers, besides the usual ones (Authorization...), whose values the journal masks:
+    # the provider's own key or signature headers, received or sent with a callback.
+    secret_headers: ClassVar[tuple[str, ...]]
 
     def __init__(self, mock: Mock, spec: Spec) -> None: ...
 

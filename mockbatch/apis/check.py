@@ -77,6 +77,7 @@ class CheckAdapter:
             " file must parse as CSV or JSON items, a finished batch cannot be cancelled"
         ),
     }
+    secret_headers: ClassVar[tuple[str, ...]] = (SIGNATURE_HEADER,)  # webhooks it sends
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

@@ -78,6 +78,7 @@ class IvvyAdapter:
         # one action (the spec's body is any action's) is rightly refused for another.
         "positive_data_acceptance": "the body's schema depends on the action query parameter",
     }
+    secret_headers: ClassVar[tuple[str, ...]] = ("X-Api-Authorization",)  # IWS key:signature
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

@@ -47,6 +47,7 @@ class RuntypeAdapter:
     name: ClassVar[str] = "runtype"
     spec_file: ClassVar[str] = "runtype.yaml"
     verify_exemptions: ClassVar[Mapping[str, str]] = {}
+    secret_headers: ClassVar[tuple[str, ...]] = ()  # a bearer key in Authorization
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

@@ -89,6 +89,7 @@ class TriggerAdapter:
         # unknown (or already sealed) batch with 422, which that check counts as a refusal.
         "positive_data_acceptance": "items for a batch that does not exist are refused (422)",
     }
+    secret_headers: ClassVar[tuple[str, ...]] = ()  # a bearer key in Authorization
 
     def __init__(self, mock: Mock, spec: Spec) -> None:
         self.mock = mock

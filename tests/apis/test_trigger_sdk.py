@@ -72,7 +72,9 @@ def node() -> str:
 @pytest.fixture
 def served() -> Iterator[tuple[str, Mock]]:
     scenarios = [*load_scenarios(), Scenario.from_text(REPORT_RULE, source="sdk-test.yaml")]
-    app = create_app(scenarios=scenarios, clock=VirtualClock(), check_responses=True)
+    app = create_app(  # the journal keeps the key as sent: the test checks the SDK sends it
+        scenarios=scenarios, clock=VirtualClock(), check_responses=True, journal_secrets=True
+    )
     with ServerThread(app) as server:
         yield f"{server.url}/trigger", app.state.mock
     assert_contract_kept(app.state.mock)
