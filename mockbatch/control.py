@@ -216,7 +216,11 @@ async def requests(request: Request) -> Response:
 async def callbacks(request: Request) -> Response:
     mock = _mock(request)
     with mock.engine.lock:
-        return JSONAnswer({"callbacks": [d.to_json() for d in mock.outbox.deliveries]})
+        shown = [d.to_json() for d in mock.outbox.deliveries]
+    if not mock.journal.keep_secrets:  # a webhook's signature is as secret as a client's key
+        for delivery in shown:
+            delivery["headers"] = mock.journal.masked(delivery["headers"])
+    return JSONAnswer({"callbacks": shown})
 
 
 async def faults(request: Request) -> Response:
@@ -279,10 +283,18 @@ async def load_scenario(request: Request) -> Response:
     if scenario.api not in request.app.state.apis:
         return _bad(f"this server does not serve the {scenario.api!r} API", 422)
     _mock(request).load(scenario)
-    return JSONAnswer(
-        {"loaded": scenario.name, "api": scenario.api, "batches": len(scenario.batches)},
-        status_code=201,
-    )
+    answer: dict[str, Any] = {
+        "loaded": scenario.name,
+        "api": scenario.api,
+        "batches": len(scenario.batches),
+    }
+    callbacks = scenario.options.get("callbacks")
+    if isinstance(callbacks, dict) and callbacks.get("allow_hosts"):
+        answer["ignored"] = [
+            "options.callbacks.allow_hosts: an uploaded scenario cannot allow callback hosts"
+            " (start the server with --allow-callback-host)"
+        ]
+    return JSONAnswer(answer, status_code=201)
 
 
 def _scenario(text: str, check: Callable[[Scenario], list[Problem]]) -> Scenario:

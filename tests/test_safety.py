@@ -138,13 +138,22 @@ def test_a_webhook_signature_is_masked_in_the_journal(client: httpx.Client, mock
     (entry,) = [e for e in mock.journal.entries() if e.kind == "callback"]
     sent = got.headers["X-Check-Signature"]
     assert entry.headers["X-Check-Signature"] == mask(sent) == f"{sent[:4]}…#{mask(sent)[-6:]}"
+    (shown,) = client.get("/__mockbatch/callbacks").json()["callbacks"]
+    assert shown["headers"]["X-Check-Signature"] == mask(sent)
 
 
 def test_an_uploaded_scenario_cannot_widen_the_callback_hosts() -> None:
     app = create_app(clock=VirtualClock(), allow_callback_hosts=["cli.example"])
     mock: Mock = app.state.mock
     with http(app) as client:
-        assert client.post("/__mockbatch/scenarios", content=WIDE).status_code == 201
+        uploaded = client.post("/__mockbatch/scenarios", content=WIDE)
+        assert (uploaded.status_code, uploaded.json()["ignored"]) == (
+            201,
+            [
+                "options.callbacks.allow_hosts: an uploaded scenario cannot allow callback hosts"
+                " (start the server with --allow-callback-host)"
+            ],
+        )
         run = client.post(
             "/ivvy/api/1.0/batch",
             params={"action": "run"},
