@@ -18,11 +18,13 @@ from . import control
 from .apis import Adapter
 from .apis.registry import ADAPTERS
 from .clock import Clock
+from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
 from .explain import capped
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
 from .mock import Mock
+from .provider import Provider
 from .resources import default_scenarios_dir, specs_dir
 from .scenarios import Scenario, load_paths
 from .specs import Spec
@@ -106,7 +108,12 @@ def create_app(
     routes: list[BaseRoute] = []  # the APIs first: they get the traffic
     api_apps: dict[str, ApiApp] = {}
     for name in names:
-        adapter: Adapter = ADAPTERS[name](mock, loaded[name])
+        made = ADAPTERS[name]
+        adapter: Adapter = (  # while adapters move onto the Provider contract (issue 11)
+            made(Context(mock, name), loaded[name])
+            if issubclass(made, Provider)
+            else made(mock, loaded[name])
+        )
         if hasattr(adapter, "callback_target"):
             mock.outbox.sources.append(adapter)  # type: ignore[arg-type]
         api_app = ApiApp(

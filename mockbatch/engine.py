@@ -463,6 +463,35 @@ class Engine:
         batch.cancel = After(polls=batch.polls, seconds=max(0.0, elapsed))
         batch.cancel_running = running_too
 
+    def schedule_cancel(self, batch: Batch, after: After, *, running_too: bool) -> None:
+        """Cancel ``batch`` once ``after`` (polls and seconds since it was created) has passed,
+        unless a cancel is already set."""
+        if batch.cancel is None:
+            batch.cancel = after
+            batch.cancel_running = running_too
+
+    def pause(self, batch: Batch) -> None:
+        """Hold ``batch``: its items stop moving until :meth:`resume`."""
+        batch.paused = True
+
+    def resume(self, batch: Batch) -> None:
+        """Let a paused batch go on from now (its items' timings restart from here)."""
+        if batch.paused:
+            batch.paused = False
+            batch.resumed = (self.now(), batch.polls)
+
+    def add_items(self, batch: Batch, specs: Sequence[ItemSpec]) -> None:
+        """Append items that arrive now to a batch of listed items."""
+        if not isinstance(batch.items, ListItems):
+            raise TypeError("items are added only to a batch of listed (not generated) items")
+        now = self.now()
+        for spec in specs:
+            batch.items.append(spec, now, batch.polls)
+
+    def set_meta(self, batch: Batch, key: str, value: Any) -> None:
+        """Record a provider's own fact about ``batch`` (shown by the control API)."""
+        batch.meta[key] = value
+
     def clear(self) -> None:
         self._batches.clear()
         self.ids.reset()

@@ -24,9 +24,10 @@ PROBLEM_LINE = re.compile(
 def mockbatch(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mockbatch", *map(str, args)],
+        cwd=Path(__file__).parent,  # `-m` from the root would import the checkout, not the install
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=120,  # a bound for a wedged process, generous for a busy machine
     )
 
 

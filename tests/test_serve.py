@@ -28,8 +28,12 @@ class Serve:
 
     def __init__(self, *args: str) -> None:
         command = [sys.executable, "-m", "mockbatch", "serve", "--port", "0", *args]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        self.process = subprocess.Popen(  # not from the checkout's root: `-m` would import the
+            command,  # package from there rather than the installed one this test imported
+            cwd=Path(__file__).parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
