@@ -6,11 +6,11 @@ from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
 from .runtype import RuntypeAdapter
-from .trigger import TriggerAdapter
+from .trigger import TriggerProvider
 
 ADAPTERS: dict[str, type[Adapter]] = {
     IvvyAdapter.name: IvvyAdapter,
-    TriggerAdapter.name: TriggerAdapter,
+    TriggerProvider.name: TriggerProvider,
     RuntypeAdapter.name: RuntypeAdapter,
     CheckAdapter.name: CheckAdapter,
 }

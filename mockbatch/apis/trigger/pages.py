@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine import Batch, Engine, GeneratedItems, ItemState
-from .trigger_runs import find_run, list_item, run_id, task_of
+from ...engine import Batch, GeneratedItems, ItemState
+from .runs import find_run, list_item, run_id, task_of
+
+if TYPE_CHECKING:
+    from ...context import Context
 
 
 @dataclass(slots=True)
@@ -68,8 +71,7 @@ class Selection:
 
 
 def list_runs(
-    engine: Engine,
-    api: str,
+    ctx: Context,
     batches: list[Batch],
     *,
     states: Collection[ItemState] | None,
@@ -80,7 +82,7 @@ def list_runs(
     env: Mapping[str, str],
 ) -> dict[str, Any]:
     """One page: ``{"data": [...], "pagination": {"next"?, "previous"?}}``."""
-    now = engine.now()
+    now = ctx.now()
     selections = [Selection(b, now, states, tasks) for b in batches]
     starts = [0]
     for selection in selections:
@@ -88,7 +90,7 @@ def list_runs(
     total = starts[-1]
     cursor = after or before
     if cursor:
-        found = find_run(engine, api, cursor)
+        found = find_run(ctx.batches(), cursor)  # any batch's: one out of scope ends the list
         which = next((k for k, b in enumerate(batches) if found and b is found[0]), None)
         if found is None or which is None:
             return {"data": [], "pagination": {}}  # nothing is known to come after it

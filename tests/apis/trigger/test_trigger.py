@@ -8,7 +8,12 @@ import re
 
 import httpx
 import pytest
-from trigger_helpers import (
+
+from mockbatch import VirtualClock, create_app
+from mockbatch.mock import Mock
+from mockbatch.transport import InProcessTransport
+
+from .helpers import (
     API,
     BATCH_ID,
     KEY,
@@ -21,10 +26,6 @@ from trigger_helpers import (
     stream,
     trigger,
 )
-
-from mockbatch import VirtualClock, create_app
-from mockbatch.mock import Mock
-from mockbatch.transport import InProcessTransport
 
 TERMINAL = ("COMPLETED", "PARTIAL_FAILED", "ABORTED")
 BOOM = {

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ..engine import Batch, Engine, ItemState, ListItems
-from .trigger_wire import CANCELLED_ERROR, RUN_STATUS, ErrorType, RunStatus, iso
+from ...engine import Batch, ItemState, ListItems
+from .wire import CANCELLED_ERROR, RUN_STATUS, ErrorType, RunStatus, iso
 
 _DERIVED = re.compile(r"run_c([0-9a-f]{15})([0-9a-z]{9})")
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -30,10 +30,10 @@ def run_id(batch: Batch, index: int) -> str:
     return key if key else f"run_c{_batch_hash(batch.id)}{_base36(index)}"
 
 
-def find_run(engine: Engine, api: str, wanted: str) -> tuple[Batch, int] | None:
-    """The batch and position of the run with ID ``wanted``, or None."""
+def find_run(batches: Iterable[Batch], wanted: str) -> tuple[Batch, int] | None:
+    """The batch (of ``batches``) and position of the run with ID ``wanted``, or None."""
     derived = _DERIVED.fullmatch(wanted)
-    for batch in engine.batches(api):
+    for batch in batches:
         if isinstance(batch.items, ListItems):
             for index, (spec, _, _) in enumerate(batch.items.entries):
                 if spec.key == wanted:

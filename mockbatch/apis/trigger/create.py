@@ -10,19 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import wirejson
-from ..engine import After, Batch, ItemSpec, ListItems
-from ..scenarios import Outcome, Rule
-from ..specs import violations as schema_violations
-from . import Reply
-from .trigger_batches import run_count, sealed_at, status
-from .trigger_runs import run_id, task_of
-from .trigger_wire import BatchStatus, TriggerError, cuid
+from ... import wirejson
+from ...engine import After, Batch, ItemSpec
+from ...scenarios import Outcome, Rule
+from ...specs import violations as schema_violations
+from .. import Reply
+from .batches import run_count, sealed_at, status
+from .runs import run_id, task_of
+from .wire import BatchStatus, TriggerError, cuid
 
 if TYPE_CHECKING:
     import jsonschema
 
-    from ..mock import Mock
+    from ...context import Context
 
 BUILTIN_OUTCOME = Outcome()  # succeeds at once, with no output
 
@@ -42,11 +42,10 @@ def decode_payload(payload: Any, options: Mapping[str, Any]) -> Any:
 
 
 class BatchMaker:
-    """Makes batches and their runs for one Trigger.dev adapter."""
+    """Makes batches and their runs for one Trigger.dev provider, through its context."""
 
-    def __init__(self, mock: Mock, api: str, item_schema: jsonschema.Draft202012Validator) -> None:
-        self.mock = mock
-        self.api = api
+    def __init__(self, ctx: Context, item_schema: jsonschema.Draft202012Validator) -> None:
+        self.ctx = ctx
         self.item_schema = item_schema
 
     # -- two-phase ------------------------------------------------------------------------
@@ -61,7 +60,7 @@ class BatchMaker:
         meta: dict[str, Any] = {"runCount": body["runCount"]}
         if isinstance(key, str):
             meta["idempotencyKey"] = key
-        batch = self.mock.engine.create(self.api, self.new_id(), [], meta)
+        batch = self.ctx.create(self.new_id(), [], meta)
         answer = {"id": batch.id, "runCount": body["runCount"], "isCached": False}
         if isinstance(key, str):
             answer["idempotencyKey"] = key
@@ -69,14 +68,14 @@ class BatchMaker:
 
     def stream(self, batch_id: str, raw: bytes) -> Reply:
         """``POST /api/v3/batches/{id}/items``: NDJSON items; sealed when all have arrived."""
-        batch = self.mock.engine.get(self.api, batch_id)
+        batch = self.ctx.get(batch_id)
         if batch is None:
             raise TriggerError(422, f"Batch {batch_id} not found")
         if sealed_at(batch) is not None:
             raise TriggerError(
                 422, f"Batch {batch_id} is already sealed and cannot accept more items"
             )
-        current = status(batch, self.mock.engine.now())
+        current = status(batch, self.ctx.now())
         if current is not BatchStatus.PENDING:
             raise TriggerError(
                 422, f"Batch {batch_id} is not in PENDING status (current: {current.value})"
@@ -162,13 +161,14 @@ class BatchMaker:
     # -- shared ---------------------------------------------------------------------------
 
     def new_id(self) -> str:
-        return "batch_" + cuid(self.mock.engine.ids.next("trigger.batch"))
+        """A new batch ID: ``batch_`` and a cuid (deterministic, from the mock's IDs)."""
+        return "batch_" + cuid(self.ctx.ids.next("trigger.batch"))
 
     def by_key(self, key: Any, *, field: str = "idempotencyKey") -> Batch | None:
         """The batch created with this idempotency key, if any."""
         if not isinstance(key, str) or not key:
             return None
-        found = [b for b in self.mock.engine.batches(self.api) if b.meta.get(field) == key]
+        found = [b for b in self.ctx.batches() if b.meta.get(field) == key]
         return found[-1] if found else None
 
     def spec(self, task: str, payload: Any, options: Mapping[str, Any], index: int) -> ItemSpec:
@@ -179,36 +179,36 @@ class BatchMaker:
             "payload": decode_payload(payload, options),
             "options": dict(options),
         }
-        outcome = self.mock.outcome_for(self.api, view) or BUILTIN_OUTCOME
-        return outcome.make(view, index, seed=self.mock.engine.ids.seed)
+        outcome = self.ctx.outcome_for(view) or BUILTIN_OUTCOME
+        return outcome.make(view, index, seed=self.ctx.ids.seed)
 
     def _one_shot(self, items: Sequence[Mapping[str, Any]], meta: dict[str, Any]) -> Batch:
-        batch = self.mock.engine.create(self.api, self.new_id(), [], meta)
+        batch = self.ctx.create(self.new_id(), [], meta)
         specs = [
             self.spec(item["task"], item.get("payload"), _options(item), index)
             for index, item in enumerate(items)
         ]
-        batch.meta["runCount"] = len(specs)
+        self.ctx.set_meta(batch, "runCount", len(specs))
         self._add(batch, specs)
         return batch
 
     def _add(self, batch: Batch, specs: list[ItemSpec]) -> None:
-        """Append runs that arrive now; an ``abort`` rule they match schedules the abort."""
-        assert isinstance(batch.items, ListItems)
-        now = self.mock.engine.now()
+        """Append runs that arrive now; an ``abort`` rule they match schedules the abort
+        (counted from now: the polls so far, the seconds since the batch was created)."""
+        self.ctx.add_items(batch, specs)
+        now = self.ctx.now()
         for spec in specs:
-            batch.items.append(spec, now, batch.polls)
             moment = self._abort_moment(spec.input)
-            if moment is not None and batch.cancel is None:
+            if moment is not None:  # (the first one set wins)
                 elapsed = max(0.0, (now - batch.created_at).total_seconds())
-                batch.cancel = After(batch.polls + moment.polls, elapsed + moment.seconds)
-                batch.cancel_running = True
+                after = After(batch.polls + moment.polls, elapsed + moment.seconds)
+                self.ctx.schedule_cancel(batch, after, running_too=True)
 
     def _abort_moment(self, view: Any) -> After | None:
         rules = [  # like rules: every file's, in load order
             rule
-            for scenario in self.mock.scenarios
-            if scenario.api == self.api and isinstance(scenario.options.get("abort"), list)
+            for scenario in self.ctx.scenarios()
+            if isinstance(scenario.options.get("abort"), list)
             for rule in scenario.options["abort"]
         ]
         for rule in rules:

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..engine import Batch, ItemState, ListItems
-from .trigger_runs import run_id, task_of
-from .trigger_wire import COULD_NOT_TRIGGER, MAX_LISTED, BatchStatus, ErrorType, iso
+from ...engine import Batch, ItemState, ListItems
+from .runs import run_id, task_of
+from .wire import COULD_NOT_TRIGGER, MAX_LISTED, BatchStatus, ErrorType, iso
 
 UNFINISHED = (ItemState.PENDING, ItemState.RUNNING)
 

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from conftest import assert_contract_kept
-from trigger_helpers import BATCH_ID, RUN_ID
 
 from mockbatch import Scenario, ServerThread, VirtualClock, create_app, load_scenarios
 from mockbatch.mock import Mock
 
-SDK_DIR = Path(__file__).resolve().parent.parent / "trigger_sdk"
+from .helpers import BATCH_ID, RUN_ID
+
+SDK_DIR = Path(__file__).resolve().parents[2] / "trigger_sdk"
 KEY = "tr_dev_sdk_test"
 REPORT_RULE = """
 api: trigger

@@ -6,8 +6,14 @@ The generic contract run (tests/test_contract.py) sends no valid key, so every r
 
 from __future__ import annotations
 
+import httpx
+
 from mockbatch import ServerThread, VirtualClock, create_app
+from mockbatch.apis.trigger import TriggerProvider
+from mockbatch.provider import operation_problems
 from mockbatch.resources import specs_dir
+from mockbatch.specs import Spec
+from mockbatch.transport import InProcessTransport
 from mockbatch.verify import exemptions, verify
 
 
@@ -32,3 +38,26 @@ def test_contract_with_a_valid_key_over_a_socket() -> None:
         "createBatch", "batchTriggerV3", "batchTriggerV2", "batchTriggerTask",
         "retrieveBatchV1", "retrieveBatchV2", "getBatchResults", "listRuns",
     }  # fmt: skip
+
+
+def test_every_operation_of_the_spec_has_a_handler_and_no_other() -> None:
+    spec = Spec.from_path(specs_dir() / TriggerProvider.spec_file)
+
+    assert operation_problems(TriggerProvider, spec) == []
+    assert len(TriggerProvider.operations) == len(spec.operations) == 10
+
+
+def test_the_test_profile_reads_a_finished_batch_of_the_shipped_scenario() -> None:
+    method, path, body = TriggerProvider.profile.poll
+    with httpx.Client(
+        transport=InProcessTransport(create_app(clock=VirtualClock(), apis=["trigger"])),
+        base_url="http://mock/trigger",
+        headers=dict(TriggerProvider.profile.headers),
+    ) as client:
+        answer = client.request(method, path, json=body)
+        refused = client.get(path, headers={"Authorization": ""})
+
+    assert answer.status_code == 200
+    assert answer.json()["id"] == TriggerProvider.profile.batch_id
+    assert answer.json()["status"] == "PARTIAL_FAILED"
+    assert set(refused.json()) == TriggerProvider.profile.error_keys

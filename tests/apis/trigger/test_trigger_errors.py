@@ -4,11 +4,12 @@ batch or its items can be refused, in the provider's words; then scenario checks
 from __future__ import annotations
 
 import httpx
-from trigger_helpers import API, KEY, NDJSON, create, line, retrieve, stream
 
 from mockbatch import LoadError, Scenario
-from mockbatch.apis.trigger import TriggerAdapter
+from mockbatch.apis.trigger import TriggerProvider
 from mockbatch.mock import Mock
+
+from .helpers import API, KEY, NDJSON, create, line, retrieve, stream
 
 BUILDER = ("Invalid or Missing API key", "Invalid API key")
 LEGACY = ("Invalid or Missing API key", "Invalid or Missing API key")
@@ -231,7 +232,7 @@ def problems(text: str) -> list[str]:
         scenario = Scenario.from_text("api: trigger\n" + text, source="t.yaml")
     except LoadError as exc:
         return [str(p) for p in exc.problems]
-    return [str(p) for p in TriggerAdapter.check_scenario(scenario)]
+    return [str(p) for p in TriggerProvider.check_scenario(scenario)]
 
 
 def test_scenario_checks_ids_tasks_and_errors() -> None:

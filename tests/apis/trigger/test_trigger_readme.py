@@ -8,14 +8,15 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from test_trigger_sdk import KEY, SDK_DIR, node  # noqa: F401 - the fixture
-from trigger_helpers import line, results, retrieve, runs, stream
 
 from mockbatch import Scenario, ServerThread, VirtualClock, create_app, load_scenarios
-from mockbatch.apis.trigger import TriggerAdapter
+from mockbatch.apis.trigger import TriggerProvider
 from mockbatch.transport import InProcessTransport
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from .helpers import line, results, retrieve, runs, stream
+from .test_trigger_sdk import KEY, SDK_DIR, node  # noqa: F401 - the fixture
+
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def section_block(kind: str) -> str:
@@ -26,7 +27,7 @@ def section_block(kind: str) -> str:
 
 def test_readme_scenario_example_does_what_its_comments_say() -> None:
     scenario = Scenario.from_text(section_block("yaml"), source="README.md")
-    assert TriggerAdapter.check_scenario(scenario) == []
+    assert TriggerProvider.check_scenario(scenario) == []
     app = create_app(scenarios=[scenario, *load_scenarios()], clock=VirtualClock())
     http = httpx.Client(transport=InProcessTransport(app), base_url="http://mock")
 

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from ..engine import ItemState
-from ..errors import ApiError
+from ...engine import ItemState
+from ...errors import ApiError
 
 MAX_STREAM_RUNS = 1000  # STREAMING_BATCH_MAX_ITEMS: runCount of a two-phase batch
 MAX_V2_ITEMS = 500  # MAX_BATCH_V2_TRIGGER_ITEMS: /api/v2/tasks/batch and /api/v1/tasks/batch

@@ -12,13 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Problem
-from ..scenarios import match_problems, options_problems, options_validator
-from ..specs import violations
+from ...errors import Problem
+from ...scenarios import match_problems, options_problems, options_validator
+from ...specs import violations
 
 if TYPE_CHECKING:
-    from ..scenarios import Outcome, Scenario
-    from ..specs import Spec
+    from ...scenarios import Outcome, Scenario
+    from ...specs import Spec
 
 BATCH_ID = re.compile(r"batch_[A-Za-z0-9]+")
 RUN_ID = re.compile(r"run_[A-Za-z0-9]+")

@@ -1,0 +1,1 @@
+"""Trigger.dev's tests; ``helpers`` holds the requests they share."""
