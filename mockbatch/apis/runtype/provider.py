@@ -9,10 +9,11 @@ in the README and in ``specs/runtype.yaml``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs
 
-from ...provider import Provider, TestProfile
+from ...provider import Handler, Provider, TestProfile
 from .. import Call, Observation, Reply
 from . import batches, pages
 from .errors import error_reply
@@ -85,7 +86,7 @@ class RuntypeProvider(Provider):
         """Record inputs, result bodies, batch ``meta``, rule keys and ``options``."""
         return problems(scenario)
 
-    operations = {
+    operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,
         "getResultsForAScheduledRun": pages.run_results,
         "submitABatchFlowExecution": batches.submit,

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from conftest import assert_contract_kept
+from helpers import GENERATED, USERS_SCHEDULE
 from runtype import RuntypeApi, RuntypeClient
 from runtype._generated import ForbiddenError, NotFoundError, UnauthorizedError
 from runtype._generated.core import ApiError
 from starlette.applications import Starlette
-from test_runtype import GENERATED, USERS_SCHEDULE
 
 from mockbatch import Scenario, ServerThread, VirtualClock
 from mockbatch.mock import Mock
