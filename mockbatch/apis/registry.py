@@ -5,12 +5,12 @@ from __future__ import annotations
 from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
-from .runtype import RuntypeAdapter
+from .runtype import RuntypeProvider
 from .trigger import TriggerProvider
 
 ADAPTERS: dict[str, type[Adapter]] = {
     IvvyAdapter.name: IvvyAdapter,
     TriggerProvider.name: TriggerProvider,
-    RuntypeAdapter.name: RuntypeAdapter,
+    RuntypeProvider.name: RuntypeProvider,
     CheckAdapter.name: CheckAdapter,
 }

@@ -1,19 +1,25 @@
-"""Runtype's error shape and the checks on a request: results paging, a submitted body.
+"""The checks on a Runtype request: its key, a results request's paging, a submitted body.
 
-Errors are ``{"error": ..., "details"?: [{message, code?, path?, suggestion?}]}`` (Runtype's
-``Error`` schema); the strings and codes are mockbatch's (Runtype publishes none).
+Auth comes first, then the parameters, then the ID (README, "Runtype"); each failure is a
+:class:`~.errors.RuntypeError` with one detail per problem.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, Violation
-from . import Call
-from .runtype_render import Page
+from ...auth import Verdict, judge
+from ...errors import Violation
+from .. import Call
+from .errors import Detail, RuntypeError
+from .wire import Page
 
+if TYPE_CHECKING:
+    from ...context import Context
+
+DOCS_KEY = "<apiKey>"  # the docs' curl lines send this placeholder as the key
 DEFAULT_LIMIT = 10  # the docs' example answers a request without `limit` with limit 10
 MAX_LIMIT = 100
 MAX_OFFSET_DIGITS = 18
@@ -21,34 +27,31 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _CODES = {"required": "MISSING_REQUIRED_FIELD", "enum": "INVALID_ENUM", "type": "INVALID_TYPE"}
 
 
-@dataclass(frozen=True, slots=True)
-class Detail:
-    """One entry of an error's ``details``."""
-
-    message: str
-    code: str = ""
-    path: str = ""
-    suggestion: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        out = {"message": self.message, "code": self.code, "path": self.path}
-        if self.suggestion:
-            out["suggestion"] = self.suggestion
-        return {k: v for k, v in out.items() if v}
-
-
-class RuntypeError(ApiError):
-    """A Runtype error: ``{"error": ..., "details"?: [...]}`` with an HTTP status."""
-
-    def __init__(self, status: int, error: str, *details: Detail) -> None:
-        super().__init__(status, error)
-        self.items = details
-
-
-def not_found(what: str, param: str, value: str) -> RuntypeError:
-    return RuntypeError(
-        404, f"{what} not found", Detail(f"no {what.lower()} with ID {value!r}", "NOT_FOUND", param)
-    )
+def authorize(ctx: Context, call: Call) -> None:
+    """A bearer key (or the bare key, as the docs' curl sends it), judged by the scenario's
+    auth mode: ``rt_…`` keys, or the docs' own placeholder ``<apiKey>``; 403 if forbidden."""
+    raw = call.headers.get("authorization", "").strip()
+    scheme, _, rest = raw.partition(" ")
+    key = rest.strip() if scheme.lower() == "bearer" else ("" if rest else raw)
+    settings = ctx.auth()
+    forbidden = (*settings.forbidden, *ctx.options().get("forbidden_keys", ()))
+    settings = replace(settings, forbidden=frozenset(forbidden))
+    verdict = judge(settings, key, well_formed=key.startswith("rt_") or key == DOCS_KEY)
+    if verdict is Verdict.FORBIDDEN:
+        raise RuntypeError(
+            403, "Forbidden", Detail("this API key may not access this resource", "FORBIDDEN")
+        )
+    if verdict is not Verdict.OK:
+        reasons = {
+            Verdict.MISSING: f"unsupported scheme {scheme!r}" if rest else "no API key",
+            Verdict.MALFORMED: "not a Runtype API key (they start with rt_)",
+            Verdict.UNKNOWN: "unknown API key",
+        }
+        raise RuntypeError(
+            401,
+            "Unauthorized",
+            Detail(f"{reasons[verdict]}: send Authorization: Bearer <key>", "UNAUTHORIZED"),
+        )
 
 
 def parse_page(call: Call) -> Page:

@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Problem
-from ..scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
-from .runtype_render import BODY_KEYS
+from ...errors import Problem
+from ...scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
+from .wire import BODY_KEYS
 
 BATCH_ID = re.compile(r"^[^/?#\s]+$")
 META_KEYS = ("agentId", "flowId", "flowName")

@@ -15,8 +15,8 @@ from conftest import assert_contract_kept
 from runtype import RuntypeApi, RuntypeClient
 from runtype._generated import ForbiddenError, NotFoundError, UnauthorizedError
 from runtype._generated.core import ApiError
+from runtype_helpers import GENERATED, USERS_SCHEDULE
 from starlette.applications import Starlette
-from test_runtype import GENERATED, USERS_SCHEDULE
 
 from mockbatch import Scenario, ServerThread, VirtualClock
 from mockbatch.mock import Mock

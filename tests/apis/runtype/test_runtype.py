@@ -7,18 +7,28 @@ import shlex
 from pathlib import Path
 
 import httpx
+from runtype_helpers import (
+    AGENT_SCHEDULE,
+    API,
+    GENERATED,
+    KEY,
+    USERS_SCHEDULE,
+    cancel,
+    every_page,
+    results,
+    run_now,
+    run_results,
+    status,
+    submit,
+)
 
 from mockbatch import Scenario, ServerThread, VirtualClock, create_app, load_scenarios
 from mockbatch.mock import Mock
 from mockbatch.resources import specs_dir
 from mockbatch.specs import Spec
 
-CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
-API = "/runtype/v1"
-KEY = {"Authorization": "Bearer rt_test"}
+CORPUS = Path(__file__).resolve().parents[2] / "scenarios"
 BIG = "b7f3c9d2-4a1e-4f8a-9c3e-2d5a7f6b8e9c"
-USERS_SCHEDULE = "8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
-AGENT_SCHEDULE = "0f9e8d7c-6b5a-4493-8281-706f5e4d3c2b"
 
 # docs.runtype.com, "Get results for a batch execution": the curl line and its answer.
 DOCS_CURL = """curl https://api.runtype.com/v1/schedules/batch/batchId/results \\
@@ -42,38 +52,6 @@ DOCS_ANSWER = {
     ],
     "pagination": {"hasMore": False, "limit": 10, "offset": 0, "total": 1},
 }
-
-GENERATED = """
-api: runtype
-batches:
-  - id: gen-250
-    meta: {flowId: flow_1, flowName: Generated}
-    generate:
-      count: 250
-      input: {record: {id: "rec_{index}", name: "R{position}", type: user}}
-      response: {result: {n: "{index}"}}
-      fail_every: 7
-      error: "boom {position}"
-      stagger: {seconds: 1}
-"""
-
-
-def results(client: httpx.Client, batch_id: str, **params: str) -> httpx.Response:
-    return client.get(f"{API}/schedules/batch/{batch_id}/results", params=params, headers=KEY)
-
-
-def every_page(client: httpx.Client, batch_id: str, **params: str) -> tuple[list[str], int]:
-    """The record IDs of every page, in order, and the total the first page announced."""
-    seen: list[str] = []
-    offset, total = 0, None
-    while True:
-        page = results(client, batch_id, offset=str(offset), **params).json()
-        total = page["pagination"]["total"] if total is None else total
-        seen += [r["recordId"] for r in page["data"]]
-        if not page["pagination"]["hasMore"]:
-            return seen, total
-        offset += page["pagination"]["limit"]
-
 
 # -- the documentation's example ---------------------------------------------------------------
 
@@ -273,14 +251,14 @@ ERRORS = {401: "Unauthorized", 403: "Forbidden"}
 
 
 def test_auth(client: httpx.Client) -> None:
-    for authorization, status in AUTH:
+    for authorization, expected in AUTH:
         headers = {} if authorization is None else {"Authorization": authorization}
 
         response = client.get(f"{API}/schedules/batch/batchId/results", headers=headers)
 
-        assert response.status_code == status, authorization
-        if status in ERRORS:
-            assert response.json()["error"] == ERRORS[status]
+        assert response.status_code == expected, authorization
+        if expected in ERRORS:
+            assert response.json()["error"] == ERRORS[expected]
 
 
 def test_auth_comes_before_everything_else(client: httpx.Client) -> None:
@@ -326,15 +304,6 @@ def test_other_paths_and_methods(client: httpx.Client) -> None:
 
 
 # -- a batch's life ----------------------------------------------------------------------------
-
-
-def submit(client: httpx.Client, body: object) -> httpx.Response:
-    return client.post(f"{API}/batch/flow", json=body, headers=KEY)
-
-
-def status(client: httpx.Client, batch_id: str) -> dict[str, object]:
-    body: dict[str, object] = client.get(f"{API}/batch/status/{batch_id}", headers=KEY).json()
-    return body
 
 
 def test_submit_poll_and_read_results(client: httpx.Client) -> None:
@@ -429,8 +398,8 @@ def test_at_most_50000_records_across_both_lists(client: httpx.Client) -> None:
 def test_cancel_cancels_unfinished_records_once(client: httpx.Client, mock: Mock) -> None:
     mock.load(Scenario.from_text(GENERATED))
 
-    first = client.post(f"{API}/batch/cancel/gen-250", headers=KEY).json()
-    again = client.post(f"{API}/batch/cancel/gen-250", headers=KEY).json()
+    first = cancel(client, "gen-250").json()
+    again = cancel(client, "gen-250").json()
     after = status(client, "gen-250")
     page = results(client, "gen-250", limit="2").json()["data"]
 
@@ -462,9 +431,9 @@ def test_pending_records_and_a_queued_batch(client: httpx.Client, mock: Mock) ->
 
 
 def test_run_now_fans_out_over_the_schedules_records(client: httpx.Client) -> None:
-    run = client.post(f"{API}/schedules/{USERS_SCHEDULE}/run-now", headers=KEY).json()
+    run = run_now(client, USERS_SCHEDULE).json()
 
-    by_run = client.get(f"{API}/schedules/runs/{run['runId']}/results", headers=KEY).json()
+    by_run = run_results(client, run["runId"]).json()
     by_batch = results(client, run["batchExecutionId"]).json()
 
     assert (run["status"], run["error"]) == ("queued", None)
@@ -478,9 +447,9 @@ def test_run_now_fans_out_over_the_schedules_records(client: httpx.Client) -> No
 
 
 def test_run_now_of_a_schedule_without_records_has_no_batch(client: httpx.Client) -> None:
-    run = client.post(f"{API}/schedules/{AGENT_SCHEDULE}/run-now", headers=KEY).json()
+    run = run_now(client, AGENT_SCHEDULE).json()
 
-    page = client.get(f"{API}/schedules/runs/{run['runId']}/results", headers=KEY).json()
+    page = run_results(client, run["runId"]).json()
 
     assert run["batchExecutionId"] is None
     assert run["runId"] is not None
