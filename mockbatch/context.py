@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .auth import AuthSettings
     from .callbacks import CallbackPolicy, Delivery, Outgoing
     from .engine import After, Batch, Ids, ItemSpec
-    from .mock import Mock
+    from .mock import Clearable, Mock
     from .scenarios import Outcome, Scenario
 
 
@@ -117,3 +117,9 @@ class Context:
     def wake(self) -> None:
         """Tell the outbox a batch with a callback target was created."""
         self._mock.outbox.wake()
+
+    # -- memory ------------------------------------------------------------------------------
+
+    def remember(self, cache: Clearable) -> None:
+        """Have a reset empty ``cache`` (a memo of the provider's), with the mock's own."""
+        self._mock.caches.append(cache)

@@ -8,18 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
+from apis.ivvy.helpers import BATCH, call
 from starlette.applications import Starlette
 
 from mockbatch import Scenario, ServerThread, VirtualClock
 from mockbatch.mock import Mock
 
-BATCH = "/ivvy/api/1.0/batch"
 DONE = "e35e06ee592d17a42dc9e6252a058617"
 PING = [{"namespace": "test", "action": "ping", "params": {}}]  # finishes at the 1st poll
-
-
-def call(client: httpx.Client, action: str, body: dict[str, Any]) -> httpx.Response:
-    return client.post(BATCH, params={"action": action}, json=body)
 
 
 def progress(client: httpx.Client, async_id: str = DONE) -> httpx.Response:

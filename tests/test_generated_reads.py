@@ -15,7 +15,7 @@ import pytest
 from conftest import assert_contract_kept
 
 from mockbatch import VirtualClock, create_app
-from mockbatch.apis.ivvy import RESULTS_MAX_JOBS
+from mockbatch.apis.ivvy.results import RESULTS_MAX_JOBS
 from mockbatch.engine import ItemSpec
 from mockbatch.scenarios import Generate, Scenario, schema
 from mockbatch.transport import InProcessTransport

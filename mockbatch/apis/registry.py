@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from . import Adapter
 from .check import CheckAdapter
-from .ivvy import IvvyAdapter
+from .ivvy import IvvyProvider
 from .runtype import RuntypeProvider
 from .trigger import TriggerProvider
 
 ADAPTERS: dict[str, type[Adapter]] = {
-    IvvyAdapter.name: IvvyAdapter,
+    IvvyProvider.name: IvvyProvider,
     TriggerProvider.name: TriggerProvider,
     RuntypeProvider.name: RuntypeProvider,
     CheckAdapter.name: CheckAdapter,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..scenarios import match_problems, options_problems, options_validator
+from ...scenarios import match_problems, options_problems, options_validator
 
 if TYPE_CHECKING:
-    from ..errors import Problem
-    from ..scenarios import Scenario
+    from ...errors import Problem
+    from ...scenarios import Scenario
 
 ASYNC_ID = re.compile(r"^[0-9a-f]{32}$")
 MATCH_FIELDS = ("namespace", "action", "params.<key>")

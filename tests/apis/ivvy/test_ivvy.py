@@ -13,18 +13,7 @@ from mockbatch.dispatch import DEFAULT_MAX_BODY
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
-BATCH = "/ivvy/api/1.0/batch"
-DOCS_DONE = "e35e06ee592d17a42dc9e6252a058617"
-DOCS_RUNNING = "a7ec88af7d710bf51b188004bb532d77"
-
-
-def call(client: httpx.Client, action: str, body: object) -> httpx.Response:
-    return client.post(BATCH, params={"action": action}, json=body)
-
-
-def job(namespace: str = "test", action: str = "ping", **params: object) -> dict[str, object]:
-    return {"namespace": namespace, "action": action, "params": params}
-
+from .helpers import BATCH, DOCS_DONE, DOCS_RUNNING, call, job
 
 # -- the documentation's examples ------------------------------------------------------------
 
@@ -445,7 +434,7 @@ def test_a_body_over_the_limit_is_the_413_the_readme_shows() -> None:
             "additionalMessages": [over],
         },
     )
-    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).parents[3] / "README.md").read_text("utf-8")
     ivvy_errors = readme.split("\n## iVvy (`/ivvy`)\n")[1].split("\n## ")[0]
     row = f"| body over 16 MiB | 413 | 23016 | `'body' does not validate` (`{over}`) |"
     assert row in ivvy_errors.splitlines()

@@ -15,22 +15,53 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-from ..auth import AuthMode, AuthSettings
+from ...auth import AuthMode, AuthSettings
+from ...errors import MockbatchError
+from .wire import IvvyError
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from .. import Call
 
 API_VERSION = "1.0"
 STALE_AFTER = timedelta(minutes=5)
 _AUTH = re.compile(r"^IWS (?P<key>[^:\s]+):(?P<signature>[0-9a-fA-F]{40})$")
 
 
-class SigningError(Exception):
-    """Why a request's signature is refused: (status, specificCode, param or message, more)."""
+class SigningError(MockbatchError):
+    """Why a request's signature is refused: (specificCode, param or message, more)."""
 
     def __init__(self, code: int, param: str, *more: str) -> None:
         super().__init__(param)
         self.code = code
         self.param = param
         self.more = list(more)
+
+
+def authenticate(ctx: Context, call: Call) -> None:
+    """Raise the 401 :class:`IvvyError` for a request that fails the API's auth settings."""
+    try:
+        check(
+            ctx.auth(),
+            method=call.method,
+            uri=call.uri,
+            prefix=call.prefix,
+            headers=call.headers,
+            body=call.body,
+            now=ctx.now(),
+        )
+    except SigningError as refused:
+        raise IvvyError(refused.code, param=refused.param, more=refused.more, status=401) from None
+
+
+def key_of(headers: Mapping[str, str]) -> str | None:
+    """The key of ``X-Api-Authorization: IWS key:signature`` (None without one)."""
+    iws = headers.get("x-api-authorization", "")
+    if iws.startswith("IWS ") and ":" in iws:
+        return iws[4:].split(":", 1)[0]
+    return None
 
 
 def string_to_sign(method: str, uri: str, headers: Mapping[str, str]) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mockbatch import Scenario, VirtualClock, create_app
-from mockbatch.apis.ivvy_auth import sign, string_to_sign
+from mockbatch.apis.ivvy.auth import sign, string_to_sign
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 

@@ -1,0 +1,1 @@
+"""iVvy's tests; ``helpers`` holds the requests they share."""
