@@ -6,6 +6,7 @@ from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
 from .runtype import RuntypeAdapter
+from .openai import OpenaiProvider
 from .trigger import TriggerProvider
 
 ADAPTERS: dict[str, type[Adapter]] = {
@@ -13,4 +14,5 @@ ADAPTERS: dict[str, type[Adapter]] = {
     TriggerProvider.name: TriggerProvider,
     RuntypeAdapter.name: RuntypeAdapter,
     CheckAdapter.name: CheckAdapter,
+    OpenaiProvider.name: OpenaiProvider,
 }
