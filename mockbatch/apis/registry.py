@@ -5,8 +5,8 @@ from __future__ import annotations
 from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
-from .runtype import RuntypeAdapter
 from .openai import OpenaiProvider
+from .runtype import RuntypeAdapter
 from .trigger import TriggerProvider
 
 ADAPTERS: dict[str, type[Adapter]] = {
