@@ -1,0 +1,1 @@
+"""Tests of the OpenAI Files and Batch API (/openai)."""
