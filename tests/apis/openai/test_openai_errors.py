@@ -11,6 +11,7 @@ from mockbatch.mock import Mock
 
 from .helpers import API, CHAT, KEY, batch, create, error, jsonl, upload
 
+INVALID = "invalid_value"
 NO_KEY = (
     "You didn't provide an API key. Send it in an Authorization header using Bearer auth"
     " (Authorization: Bearer YOUR_KEY)."
