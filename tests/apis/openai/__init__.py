@@ -1,1 +1,0 @@
-"""Tests of the OpenAI Files and Batch API (/openai)."""
