@@ -217,11 +217,66 @@ async def trigger(client: httpx.AsyncClient, seen: Findings) -> None:
         seen.problems.append(f"trigger {batch_id}: runs pages {listed} != {runs}")
 
 
+OPENAI_AUTH = {"authorization": "Bearer sk-soak"}
+OPENAI_RANK = {"validating": 0, "in_progress": 1, "finalizing": 2, "completed": 3}
+
+
+async def openai(client: httpx.AsyncClient, seen: Findings) -> None:
+    """Upload an input file, create a batch, retrieve it until completed (its status never goes
+    back, its counts add up), then read its output and error files: one line per request."""
+    count = 6
+    lines = [
+        {
+            "custom_id": f"{'fail-' if n % 3 == 0 else ''}soak-{n}",
+            "method": "POST",
+            "url": "/v1/embeddings",
+            "body": {"model": "text-embedding-3-small", "input": f"text {n}"},
+        }
+        for n in range(count)
+    ]
+    data = "\n".join(json.dumps(line) for line in lines).encode()
+    uploaded = seen.answer(
+        await client.post(
+            "/openai/v1/files",
+            files={"file": ("soak.jsonl", data)},
+            data={"purpose": "batch"},
+            headers=OPENAI_AUTH,
+        )
+    )
+    body = {"input_file_id": uploaded.json()["id"], "endpoint": "/v1/embeddings",
+            "completion_window": "24h"}  # fmt: skip
+    created = seen.answer(await client.post("/openai/v1/batches", json=body, headers=OPENAI_AUTH))
+    batch_id = created.json()["id"]
+    seen.batches += 1
+    rank, batch = -1, created.json()
+    for _ in range(50):
+        batch = seen.answer(
+            await client.get(f"/openai/v1/batches/{batch_id}", headers=OPENAI_AUTH)
+        ).json()
+        counts = batch["request_counts"]
+        if OPENAI_RANK[batch["status"]] < rank or counts["total"] not in (0, count):
+            seen.problems.append(f"openai {batch_id}: went back or miscounted: {batch}")
+        rank = OPENAI_RANK[batch["status"]]
+        if rank == 3:
+            break
+    else:
+        seen.problems.append(f"openai {batch_id}: never completed")
+    got = 0
+    for key in ("output_file_id", "error_file_id"):
+        answer = seen.answer(
+            await client.get(f"/openai/v1/files/{batch[key]}/content", headers=OPENAI_AUTH)
+        )
+        got += len(answer.content.splitlines())
+    if got != count or batch["request_counts"] != {"total": count, "completed": 4, "failed": 2}:
+        seen.problems.append(f"openai {batch_id}: {got} lines, counts {batch['request_counts']}")
+
+
 LOOPS: dict[str, ClientLoop] = {
     "ivvy": ivvy,
     "trigger": trigger,
     "runtype": runtype,
     "check": check,
+    "openai": openai,
 }
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockbatch import __version__
+from mockbatch import Scenario, __version__
+from mockbatch.apis.registry import ADAPTERS
 from mockbatch.cli import main
 from mockbatch.resources import default_scenarios_dir
 
@@ -106,14 +107,14 @@ def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> No
     port = int(url.rsplit(":", 1)[1])
 
     assert port != 0 and url == f"http://127.0.0.1:{port}"
+    files = sorted(shipped.glob("*.yaml"))
+    names = [Scenario.from_path(path) for path in files]
     assert serve.banner == [
-        "mockbatch: loaded 4 scenario file(s):",
-        f"  {shipped / 'check.yaml'}: check scenario 'check-docs'",
-        f"  {shipped / 'ivvy.yaml'}: ivvy scenario 'ivvy-docs'",
-        f"  {shipped / 'runtype.yaml'}: runtype scenario 'runtype-docs'",
-        f"  {shipped / 'trigger.yaml'}: trigger scenario 'trigger-docs'",
-        f"mockbatch: serving {url}/check, {url}/ivvy, {url}/runtype, {url}/trigger"
-        f" (control API {url}/__mockbatch, wall clock)",
+        f"mockbatch: loaded {len(files)} scenario file(s):",
+        *(f"  {path}: {s.api} scenario '{s.name}'" for path, s in zip(files, names, strict=True)),
+        "mockbatch: serving "
+        + ", ".join(f"{url}/{name}" for name in sorted(ADAPTERS))
+        + f" (control API {url}/__mockbatch, wall clock)",
     ]
 
 

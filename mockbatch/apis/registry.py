@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import Adapter
 from .check import CheckAdapter
 from .ivvy import IvvyProvider
+from .openai import OpenaiProvider
 from .runtype import RuntypeProvider
 from .trigger import TriggerProvider
 
@@ -13,4 +14,5 @@ ADAPTERS: dict[str, type[Adapter]] = {
     TriggerProvider.name: TriggerProvider,
     RuntypeProvider.name: RuntypeProvider,
     CheckAdapter.name: CheckAdapter,
+    OpenaiProvider.name: OpenaiProvider,
 }
