@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Adapter
+from .anthropic import AnthropicProvider
 from .check import CheckAdapter
 from .ivvy import IvvyAdapter
 from .runtype import RuntypeAdapter
@@ -13,4 +14,5 @@ ADAPTERS: dict[str, type[Adapter]] = {
     TriggerProvider.name: TriggerProvider,
     RuntypeAdapter.name: RuntypeAdapter,
     CheckAdapter.name: CheckAdapter,
+    AnthropicProvider.name: AnthropicProvider,
 }

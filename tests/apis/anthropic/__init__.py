@@ -1,0 +1,1 @@
+"""Anthropic Message Batches tests; ``helpers`` holds the requests and clients they share."""
