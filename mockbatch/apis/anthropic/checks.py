@@ -25,8 +25,9 @@ def create_requests(call: Call) -> list[dict[str, Any]]:
     if len(call.body) > MAX_BATCH_BYTES:
         raise AnthropicError(413, f"Request exceeds the maximum size of {MAX_BATCH_BYTES} bytes")
     body = call.json
-    if body is NO_BODY:
-        raise AnthropicError(400, "Request body must be a JSON object")
+    unreadable = [v.message for v in call.violations if v.keyword == "json"]
+    if body is NO_BODY and unreadable:
+        raise AnthropicError(400, unreadable[0])
     if not isinstance(body, dict):
         raise AnthropicError(400, "Request body must be a JSON object")
     requests = body.get("requests")
