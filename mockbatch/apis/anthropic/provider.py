@@ -146,8 +146,8 @@ class AnthropicProvider(Provider):
             message = "Request exceeds the maximum allowed number of bytes"
         elif not 400 <= status < 600:
             status, message = 500, "Internal server error"
-        elif status == 500 and kind is None:
-            message = "Internal server error"
+        elif status in (500, 529) and kind is None:
+            message = "Internal server error" if status == 500 else "Overloaded"
         kind = kind if isinstance(kind, str) else error_type(status)
         return Reply(status, error_body(kind, message, headers["request-id"]), headers)
 
