@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 BATCH_ID = re.compile(r"msgbatch_[A-Za-z0-9_]+")
 VIEW_FIELDS = ("custom_id", "params.<key>")
 ITEMS = "Anthropic batch requests"
-ERROR_HINT = f"a message string, or {{type, message}} with type one of {', '.join(RESULT_ERROR_TYPES)}"
+ERROR_HINT = "a message string, or {type, message} with type one of " + ", ".join(
+    RESULT_ERROR_TYPES
+)
 _OPTIONS = options_validator({})
 
 

@@ -70,20 +70,17 @@ def test_both_key_headers_and_every_documented_version_are_accepted(client: http
 def test_strict_mode_refuses_an_unlisted_key_and_a_forbidden_one_gets_403(
     client: httpx.Client, mock: Mock
 ) -> None:
-    mock.load(
-        Scenario.from_dict(
-            {
-                "api": "anthropic",
-                "options": {
-                    "auth": {
-                        "mode": "strict",
-                        "keys": ["sk-ant-ok", "sk-ant-no"],
-                        "forbidden": ["sk-ant-no"],
-                    }
-                },
-            }  # fmt: skip
-        )
-    )
+    strict = {
+        "api": "anthropic",
+        "options": {
+            "auth": {
+                "mode": "strict",
+                "keys": ["sk-ant-ok", "sk-ant-no"],
+                "forbidden": ["sk-ant-no"],
+            }
+        },
+    }
+    mock.load(Scenario.from_dict(strict))
     version = {"anthropic-version": "2023-06-01"}
     unknown = client.get(API, headers={"x-api-key": "sk-ant-other", **version})
     forbidden = client.get(API, headers={"x-api-key": "sk-ant-no", **version})

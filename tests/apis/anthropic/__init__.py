@@ -1,1 +1,0 @@
-"""Anthropic Message Batches tests; ``helpers`` holds the requests and clients they share."""
