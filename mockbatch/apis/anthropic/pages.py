@@ -35,7 +35,7 @@ def list_page(
 ) -> dict[str, Any]:
     """The page ``call`` asks for: ``{data, has_more, first_id, last_id}``."""
     limit = page_limit(call)
-    after, before = call.arg("after_id"), call.arg("before_id")
+    after, before = call.arg("after_id") or None, call.arg("before_id") or None  # "": not sent
     if after is not None and before is not None:
         raise AnthropicError(400, "before_id and after_id cannot both be given")
     visible = [b for b in batches if not b.meta.get(DELETED)]

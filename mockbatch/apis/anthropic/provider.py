@@ -42,6 +42,13 @@ class AnthropicProvider(Provider):
     spec_file: ClassVar[str] = "anthropic.yaml"
     scenario_file: ClassVar[str | None] = "anthropic.yaml"
     secret_headers: ClassVar[tuple[str, ...]] = ("x-api-key",)
+    verify_exemptions: ClassVar[Mapping[str, str]] = {
+        # Valid requests are refused by state, whatever their shape: cancel of an ended batch,
+        # delete of a running one, results before the end (400); and JSON with lone
+        # surrogates, which the schema allows and the mock refuses (400).
+        "positive_data_acceptance": "state refusals (cancel ended, delete running, results"
+        " before the end) and lone surrogates in JSON are 400 for schema-valid requests",
+    }
     profile: ClassVar[TestProfile] = TestProfile(
         headers={"x-api-key": "sk-ant-mockbatch", "anthropic-version": "2023-06-01"},
         batch_id="msgbatch_01example",
