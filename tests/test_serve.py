@@ -107,12 +107,13 @@ def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> No
 
     assert port != 0 and url == f"http://127.0.0.1:{port}"
     assert serve.banner == [
-        "mockbatch: loaded 4 scenario file(s):",
+        "mockbatch: loaded 5 scenario file(s):",
+        f"  {shipped / 'anthropic.yaml'}: anthropic scenario 'anthropic-docs'",
         f"  {shipped / 'check.yaml'}: check scenario 'check-docs'",
         f"  {shipped / 'ivvy.yaml'}: ivvy scenario 'ivvy-docs'",
         f"  {shipped / 'runtype.yaml'}: runtype scenario 'runtype-docs'",
         f"  {shipped / 'trigger.yaml'}: trigger scenario 'trigger-docs'",
-        f"mockbatch: serving {url}/check, {url}/ivvy, {url}/runtype, {url}/trigger"
+        f"mockbatch: serving {url}/anthropic, {url}/check, {url}/ivvy, {url}/runtype, {url}/trigger"
         f" (control API {url}/__mockbatch, wall clock)",
     ]
 
