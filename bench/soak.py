@@ -271,12 +271,63 @@ async def openai(client: httpx.AsyncClient, seen: Findings) -> None:
         seen.problems.append(f"openai {batch_id}: {got} lines, counts {batch['request_counts']}")
 
 
+ANTHROPIC_HEADERS = {"x-api-key": "sk-ant-soak", "anthropic-version": "2023-06-01"}
+ANTHROPIC_RANK = {"in_progress": 0, "canceling": 1, "ended": 2}
+ANTHROPIC_API = "/anthropic/v1/messages/batches"
+
+
+def _anthropic_counts(batch_id: str, body: dict[str, object], count: int, seen: Findings) -> None:
+    counts = body["request_counts"]
+    if not isinstance(counts, dict) or sum(counts.values()) != count:
+        seen.problems.append(f"anthropic {batch_id}: counts do not sum to {count}: {body}")
+    elif body["processing_status"] != "ended" and counts["processing"] != count:
+        seen.problems.append(f"anthropic {batch_id}: a request left processing early: {body}")
+
+
+async def anthropic(client: httpx.AsyncClient, seen: Findings) -> None:
+    """Create a batch, retrieve it twice (in progress, counts summing to its requests), cancel
+    it, retrieve until ended (never back), read its results, then delete it."""
+    count, headers = 5, ANTHROPIC_HEADERS
+    params = {
+        "model": "claude-soak",
+        "max_tokens": 8,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    requests = [{"custom_id": f"soak-{n}", "params": params} for n in range(count)]
+    created = seen.answer(
+        await client.post(ANTHROPIC_API, json={"requests": requests}, headers=headers)
+    )
+    batch_id = created.json()["id"]
+    seen.batches += 1
+    rank = 0
+    for step in range(50):
+        if step == 2:
+            seen.answer(await client.post(f"{ANTHROPIC_API}/{batch_id}/cancel", headers=headers))
+        body = seen.answer(await client.get(f"{ANTHROPIC_API}/{batch_id}", headers=headers)).json()
+        _anthropic_counts(batch_id, body, count, seen)
+        if ANTHROPIC_RANK[body["processing_status"]] < rank:
+            seen.problems.append(f"anthropic {batch_id}: status went back: {body}")
+        rank = ANTHROPIC_RANK[body["processing_status"]]
+        if rank == 2:
+            break
+    else:
+        seen.problems.append(f"anthropic {batch_id}: never ended")
+    lines = seen.answer(await client.get(f"{ANTHROPIC_API}/{batch_id}/results", headers=headers))
+    got = [json.loads(line)["custom_id"] for line in lines.text.splitlines()]
+    if got != [r["custom_id"] for r in requests]:
+        seen.problems.append(f"anthropic {batch_id}: results {got}")
+    gone = seen.answer(await client.delete(f"{ANTHROPIC_API}/{batch_id}", headers=headers))
+    if gone.json() != {"id": batch_id, "type": "message_batch_deleted"}:
+        seen.problems.append(f"anthropic {batch_id}: delete answered {gone.text}")
+
+
 LOOPS: dict[str, ClientLoop] = {
     "ivvy": ivvy,
     "trigger": trigger,
     "runtype": runtype,
     "check": check,
     "openai": openai,
+    "anthropic": anthropic,
 }
 
 

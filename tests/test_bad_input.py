@@ -17,12 +17,14 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "trigger": [("POST", "/trigger/api/v3/batches"), ("POST", "/trigger/api/v2/tasks/batch")],
     "runtype": [("POST", "/runtype/v1/batch/flow")],
     "check": [("POST", "/check/v1/batch")],
+    "anthropic": [("POST", "/anthropic/v1/messages/batches")],
 }
 # A valid key where the API wants one, so the body is what gets judged.
 AUTH = {
     "trigger": {"authorization": "Bearer tr_dev_test"},
     "runtype": {"authorization": "Bearer rt_test"},
     "check": {"authorization": "Bearer vfy_test"},
+    "anthropic": {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"},
 }
 
 NESTED = b"[" * 5000 + b"]" * 5000
@@ -96,6 +98,10 @@ ACCEPTING: dict[str, tuple[str, str]] = {
         '{"flowId":"flow_12345abcde","recordIds":["rec_1"],"inputs":{"a":%s}}',
     ),
     "check": ("/check/v1/batch", '{"items":[{"content":"x","context":{"a":%s}}]}'),
+    "anthropic": (
+        "/anthropic/v1/messages/batches",
+        '{"requests":[{"custom_id":"a","params":{"model":"m","metadata":{"a":%s}}}]}',
+    ),
 }
 NOT_JSON = {
     "lone surrogate": '"\\ud800"',
@@ -127,6 +133,9 @@ def _refusal(api: str, message: str, answer: dict[str, object]) -> dict[str, obj
     if api == "runtype":
         detail = {"message": f"the body is not JSON: not valid JSON: {message}"}
         return {"error": "Invalid request body", "details": [{**detail, "code": "INVALID_JSON"}]}
+    if api == "anthropic":
+        error = {"type": "invalid_request_error", "message": f"not valid JSON: {message}"}
+        return {"type": "error", "error": error, "request_id": answer["request_id"]}
     error = answer["error"]
     assert isinstance(error, dict)
     text = f"Request body is not valid JSON: {message}"

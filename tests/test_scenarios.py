@@ -293,7 +293,7 @@ def test_from_dict_problems_have_no_file_and_point_at_line_1() -> None:
 
     assert [str(p) for p in caught.value.problems] == [
         "<scenario>:1: api: 'ivy' is not allowed (did you mean 'ivvy'?)"
-        " (valid: ivvy, trigger, runtype, check, openai)"
+        " (valid: ivvy, trigger, runtype, check, openai, anthropic)"
     ]
 
 

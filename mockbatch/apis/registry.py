@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Adapter
+from .anthropic import AnthropicProvider
 from .check import CheckAdapter
 from .ivvy import IvvyProvider
 from .openai import OpenaiProvider
@@ -15,4 +16,5 @@ ADAPTERS: dict[str, type[Adapter]] = {
     RuntypeProvider.name: RuntypeProvider,
     CheckAdapter.name: CheckAdapter,
     OpenaiProvider.name: OpenaiProvider,
+    AnthropicProvider.name: AnthropicProvider,
 }
