@@ -12,16 +12,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NDJSON = ("application/x-ndjson", "application/ndjson")
 STATEFUL_STEPS = 5  # per stateful scenario: follows the links, stays modest on 2 cores
 
 
-def exemptions(api: str) -> Mapping[str, str]:
-    """The checks that cannot hold for ``api``, each with its reason: the one place they are
-    kept is the API's adapter (``verify_exemptions``)."""
-    from .apis.registry import ADAPTERS
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """What ``verify`` needs to know of a registered API: its OpenAPI document, the checks
+    that cannot hold for it (each with its reason), the media types beyond JSON it is sent."""
 
-    return ADAPTERS[api].verify_exemptions
+    spec: Path
+    exempt: Mapping[str, str]
+    media_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, api: str) -> Contract:
+        """The registered provider ``api``'s contract (all of it is the provider's)."""
+        from .registry import provider
+
+        made = provider(api)
+        spec = made.data_dirs()[0] / made.spec_file
+        return cls(spec, made.verify_exemptions, made.media_types)
+
+
+def exemptions(api: str) -> Mapping[str, str]:
+    """The checks that cannot hold for ``api``, each with its reason (``verify_exemptions``)."""
+    return Contract.of(api).exempt
 
 
 def check_names() -> list[str]:
@@ -58,6 +73,7 @@ def run(
     headers: Mapping[str, str] | None = None,
     checks: Iterable[str] | None = None,
     exempt: Iterable[str] = (),
+    media_types: Iterable[str] = (),
     max_examples: int = 25,
     seed: int = 1234,
     app: Any = None,
@@ -65,7 +81,9 @@ def run(
     """:func:`verify`, with the operations tested and the number of requests sent.
 
     ``checks`` None runs every check schemathesis has but those in ``exempt``; the stateful
-    phase runs too (links between operations), so that its checks mean something.
+    phase runs too (links between operations), so that its checks mean something. Bodies of
+    ``media_types`` and of every registered provider's (e.g. NDJSON) go on the wire as the
+    text they are.
     """
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
@@ -76,8 +94,11 @@ def run(
         raise ValueError(f"unknown schemathesis check(s) {unknown}; known: {', '.join(known)}")
     enabled = set(known if checks is None else checks) - set(exempt)
 
-    # NDJSON bodies (e.g. Trigger.dev's batch items) go on the wire as the text they are.
-    schemathesis.serializer.alias(list(NDJSON), "text/plain")
+    from .registry import providers
+
+    texts = {*media_types, *(t for made in providers().values() for t in made.media_types)}
+    if texts:
+        schemathesis.serializer.alias(sorted(texts), "text/plain")
 
     raw = {
         "base-url": base_url,

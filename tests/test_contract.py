@@ -5,9 +5,9 @@ reason (``verify_exemptions``). In process and over a real socket."""
 from __future__ import annotations
 
 import pytest
+from mockbatch.apis.registry import ADAPTERS
 
 from mockbatch import ServerThread, VirtualClock, create_app
-from mockbatch.apis.registry import ADAPTERS
 from mockbatch.resources import specs_dir
 from mockbatch.verify import check_names, exemptions, verify
 

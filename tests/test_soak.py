@@ -26,6 +26,6 @@ def test_short_soak_keeps_every_promise() -> None:
 
 
 def test_every_served_api_has_a_soak_client() -> None:
-    from mockbatch.apis.registry import ADAPTERS
+    from mockbatch.registry import names
 
-    assert set(ADAPTERS) <= set(LOOPS)
+    assert set(names()) <= set(LOOPS)
