@@ -6,6 +6,7 @@ any response broke its spec or the server hit an internal error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -15,8 +16,12 @@ from starlette.applications import Starlette
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
+from thirdparty import install as thirdparty
 
 pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
+
+if os.environ.get(thirdparty.FLAG):  # a provider from outside mockbatch, registered before
+    thirdparty.install()  # collection: the tests parametrised over the registry run for it too
 
 
 @pytest.fixture(scope="session", autouse=True)
