@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from starlette.applications import Starlette
+from thirdparty import install as thirdparty
 
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
-from thirdparty import install as thirdparty
 
 pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
 

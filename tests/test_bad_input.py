@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from profiles import apis, body_routes, error_format, profile
 
 from mockbatch.mock import Mock
-from profiles import apis, body_routes, error_format, profile
 
 # Beyond every route that takes a body (from each provider's spec): routes whose body depends
 # on a query parameter.

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from profiles import apis, error_format, poll
 
 from mockbatch import Scenario
 from mockbatch.mock import Mock
-from profiles import apis, error_format, poll
 
 # api: (a read of a shipped batch, a well-formed key, a malformed key, the 401 and 403 bodies)
 APIS: dict[str, dict[str, Any]] = {

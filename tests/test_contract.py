@@ -5,11 +5,11 @@ reason (``verify_exemptions``). In process and over a real socket."""
 from __future__ import annotations
 
 import pytest
+from profiles import apis
 
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.resources import specs_dir
 from mockbatch.verify import Contract, check_names, exemptions, verify
-from profiles import apis
 
 APIS = apis()
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from profiles import apis, error_format, poll
 from starlette.applications import Starlette
 
 from mockbatch import Scenario, ServerThread, VirtualClock
 from mockbatch.mock import Mock
-from profiles import apis, error_format, poll
 
 BATCH = "/ivvy/api/1.0/batch"
 DONE = "e35e06ee592d17a42dc9e6252a058617"
@@ -208,9 +208,7 @@ FAULT_BODIES: dict[str, Any] = {
     "ivvy": {"errorCode": 429, "message": "Too Many Requests", "specificCode": 23000},
     "trigger": {"error": "Too Many Requests"},
     "runtype": {"error": "Too Many Requests"},
-    "check": {
-        "error": {"code": "rate_limited", "message": "Too Many Requests", "retryAfter": 7}
-    },
+    "check": {"error": {"code": "rate_limited", "message": "Too Many Requests", "retryAfter": 7}},
 }
 
 

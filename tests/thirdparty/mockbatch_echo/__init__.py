@@ -7,6 +7,7 @@ mockbatch knows of it is what :class:`EchoProvider` declares.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ from mockbatch.auth import Verdict, judge
 from mockbatch.engine import After, Batch, ItemSpec, ItemState
 from mockbatch.errors import ApiError, MethodNotAllowed
 from mockbatch.journal import Entry
-from mockbatch.provider import Provider, TestProfile
+from mockbatch.provider import Handler, Provider, TestProfile
 
 PAGE = 10
 DATA = Path(__file__).resolve().parent / "data"
@@ -98,7 +99,11 @@ class EchoProvider(Provider):
             return Observation("results", parts[2], page=page, next_page=str(nxt) if nxt else None)
         return Observation("create", answer.get("id")) if entry.method == "POST" else None
 
-    operations = {"createBatch": _create, "getBatch": _get, "getResults": _results}
+    operations: ClassVar[Mapping[str, Handler]] = {
+        "createBatch": _create,
+        "getBatch": _get,
+        "getResults": _results,
+    }
 
 
 def _batch(batch: Batch, now: Any) -> dict[str, Any]:
