@@ -34,6 +34,20 @@ def _httpx_imported_outside_pytester() -> None:
         assert httpx.get(f"{server.url}/__mockbatch/health").status_code == 200
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _schemathesis_imported_outside_pytester() -> None:
+    """pytester's in-process runs drop the modules first imported inside them (schemathesis is
+    a pytest plugin, so an inner run imports it); ``verify`` imported afterwards then saw
+    events of another copy of its classes and counted no operation tested."""
+    import importlib
+    import pkgutil
+
+    import schemathesis.engine
+
+    for module in pkgutil.walk_packages(schemathesis.engine.__path__, "schemathesis.engine."):
+        importlib.import_module(module.name)
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
