@@ -83,26 +83,23 @@ def create_app(
     control_token: str | None = None,
     journal_secrets: bool = False,
 ) -> Starlette:
-    """Build the mock server app.
+    """Build the mock server app (its :class:`~mockbatch.mock.Mock` is ``app.state.mock``).
 
-    ``scenarios`` default to the providers' default ones; ``apis`` to every registered
-    provider. With ``root_api`` that one API is served at ``/`` (for clients that cannot take
-    a path prefix). ``check_responses`` validates every response against the spec and journals
-    violations. With ``control_token`` the control API answers 401 unless sent
-    ``Authorization: Bearer <token>``. The journal masks keys, tokens and signatures unless
-    ``journal_secrets``. The :class:`~mockbatch.mock.Mock` behind the app is
-    ``app.state.mock``. A provider whose handlers and spec disagree refuses to start
-    (:class:`LoadError`).
+    ``scenarios`` default to the providers' own; ``apis`` to every registered provider;
+    ``root_api`` is served at ``/``. ``check_responses`` journals responses that break the
+    spec. With ``control_token`` the control API needs ``Authorization: Bearer <token>``. The
+    journal masks secrets unless ``journal_secrets``. A provider whose handlers and spec
+    disagree refuses to start (:class:`LoadError`).
     """
     names = list(apis or ([root_api] if root_api else registry.names()))
     made = {name: registry.provider(name) for name in [*names, *([root_api] if root_api else [])]}
     loaded = load_specs(names, specs)
     for name in names:
         _check_operations(made[name], loaded[name])
-    if scenarios is None:
-        scenarios = load_scenarios()
     mock = Mock(
-        scenarios=[s for s in scenarios if s.api in names],
+        scenarios=[
+            s for s in (load_scenarios() if scenarios is None else scenarios) if s.api in names
+        ],
         clock=clock,
         seed=seed,
         journal_limit=journal_limit,
@@ -111,25 +108,27 @@ def create_app(
         secret_headers=[h for n in names for h in made[n].secret_headers],
         journal_secrets=journal_secrets,
     )
-    api_apps: dict[str, ApiApp] = {}
-    for name in names:
-        provider = made[name](Context(mock, name), loaded[name])
-        mock.outbox.sources.append(provider)
-        api_apps[name] = ApiApp(
-            mock=mock,
-            provider=provider,
-            spec=loaded[name],
-            check_responses=check_responses,
-            max_body=max_body,
-        )
+    api_apps = {
+        name: _api_app(mock, made[name], loaded[name], check_responses, max_body) for name in names
+    }
     app = _assemble(api_apps, root_api, control_token)
     mock.outbox.settle()  # the sources are known only now
     mock.outbox.wake()
-    app.state.mock = mock
-    app.state.apis = names
+    app.state.mock, app.state.apis, app.state.max_body = mock, names, max_body
     app.state.check_scenario = check_scenario
-    app.state.max_body = max_body
     return app
+
+
+def _api_app(
+    mock: Mock, made: type[Provider], spec: Spec, check_responses: bool, max_body: int
+) -> ApiApp:
+    """The provider of one API, on its context, behind its :class:`ApiApp`; every provider is
+    a callback source (one without a target sends nothing)."""
+    provider = made(Context(mock, made.name), spec)
+    mock.outbox.sources.append(provider)
+    return ApiApp(
+        mock=mock, provider=provider, spec=spec, check_responses=check_responses, max_body=max_body
+    )
 
 
 def _check_operations(made: type[Provider], spec: Spec) -> None:

@@ -26,9 +26,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mockbatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser(
-        "serve", help="serve the mock (all APIs under /<api>, control API under /__mockbatch)"
+    _serve_parser(
+        sub.add_parser(
+            "serve", help="serve the mock (all APIs under /<api>, control API under /__mockbatch)"
+        )
     )
+    validate = sub.add_parser("validate", help="check scenario files; one line per problem")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    _verify_parser(
+        sub.add_parser(
+            "verify",
+            help="check that a server (the real provider, or any other) keeps an API's contract",
+            description="Send the spec's generated valid and invalid requests (schemathesis) to"
+            " BASE_URL and check every response against the API's OpenAPI document.",
+        )
+    )
+    return parser
+
+
+def _serve_parser(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "paths",
         nargs="*",
@@ -49,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         help="wall (default): real time; virtual: moves only via POST /__mockbatch/clock",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for generated IDs (default 0)")
+    _limits(serve)
+
+
+def _limits(serve: argparse.ArgumentParser) -> None:
+    """``serve``'s bounds and safety options."""
     serve.add_argument(
         "--journal-limit",
         type=int,
@@ -83,14 +104,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="journal keys, tokens and signatures as sent (default: masked)",
     )
-    validate = sub.add_parser("validate", help="check scenario files; one line per problem")
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
-    verify = sub.add_parser(
-        "verify",
-        help="check that a server (the real provider, or any other) keeps an API's contract",
-        description="Send the spec's generated valid and invalid requests (schemathesis) to"
-        " BASE_URL and check every response against the API's OpenAPI document.",
-    )
+
+
+def _verify_parser(verify: argparse.ArgumentParser) -> None:
     verify.add_argument("--api", required=True, choices=registry.names(), help="which API")
     verify.add_argument(
         "--base-url",
@@ -109,7 +125,6 @@ def _parser() -> argparse.ArgumentParser:
         "--max-examples", type=int, default=25, help="generated cases per operation (default 25)"
     )
     verify.add_argument("--seed", type=int, default=1234, help="generation seed (default 1234)")
-    return parser
 
 
 def _port(text: str) -> int:

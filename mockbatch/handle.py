@@ -175,7 +175,7 @@ class Mockbatch:
         return self.server.url
 
     def base_url(self, api: str) -> str:
-        """The base URL to give a client of ``api``: ``mockbatch.base_url("ivvy")``."""
+        """The base URL to give a client of ``api``: ``http://127.0.0.1:<port>/<api>``."""
         return self.server.base_url(api)
 
     @property

@@ -86,7 +86,7 @@ def run(
     text they are.
     """
     import schemathesis
-    from schemathesis.engine import Status, events, from_schema
+    from schemathesis.engine import from_schema
 
     known = check_names()
     unknown = sorted({*(checks or ()), *exempt} - set(known))
@@ -100,9 +100,20 @@ def run(
     if texts:
         schemathesis.serializer.alias(sorted(texts), "text/plain")
 
-    raw = {
+    raw = _config(base_url, headers or {}, seed, max_examples, enabled)
+    schema = schemathesis.openapi.from_path(str(spec), config=schemathesis.Config.from_dict(raw))
+    if app is not None:
+        schema.app = app
+    return _report(from_schema(schema).execute())
+
+
+def _config(
+    base_url: str, headers: Mapping[str, str], seed: int, max_examples: int, enabled: set[str]
+) -> dict[str, Any]:
+    """schemathesis' configuration for a run (every phase, only the ``enabled`` checks)."""
+    return {
         "base-url": base_url,
-        "headers": dict(headers or {}),
+        "headers": dict(headers),
         "seed": seed,
         "suppress-health-check": ["all"],
         "generation": {
@@ -114,19 +125,21 @@ def run(
         "phases": {"stateful": {"enabled": True, "max-steps": STATEFUL_STEPS}},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in enabled}},
     }
-    schema = schemathesis.openapi.from_path(str(spec), config=schemathesis.Config.from_dict(raw))
-    if app is not None:
-        schema.app = app
-    failures: dict[str, set[str]] = {}
-    examples: dict[tuple[str, str], str] = {}
+
+
+def _report(found_events: Iterable[Any]) -> Report:
+    """What schemathesis' events say: failures per operation, operations, requests sent."""
+    from schemathesis.engine import Status, events
+
+    report = Report({}, [], 0, {})
     operations: dict[str, None] = {}
-    requests = 0
 
     def found(operation: str, failure: str, example: str) -> None:
-        failures.setdefault(operation, set()).add(failure)
-        examples.setdefault((operation, failure), example.strip())
+        report.failures.setdefault(operation, set()).add(failure)
+        report.examples.setdefault((operation, failure), example.strip())
 
-    for event in from_schema(schema).execute():
+    requests = 0
+    for event in found_events:
         if isinstance(event, events.ScenarioFinished):
             operations[event.recorder.label] = None
             requests += len(event.recorder.interactions)
@@ -142,7 +155,7 @@ def run(
             found(event.label, f"error: {type(event.value).__name__}", str(event.value)[:300])
         elif isinstance(event, events.FatalError):
             raise event.exception
-    return Report(failures, list(operations), requests, examples)
+    return Report(report.failures, list(operations), requests, report.examples)
 
 
 def _example(info: Any) -> str:
