@@ -23,6 +23,7 @@ import httpx
 
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.journal import DEFAULT_LIMIT
+from mockbatch.registry import provider
 
 
 @dataclass
@@ -329,6 +330,34 @@ LOOPS: dict[str, ClientLoop] = {
     "openai": openai,
     "anthropic": anthropic,
 }
+POLLS = 5  # reads of the shipped batch by a profile loop
+
+
+def loop_for(api: str) -> ClientLoop:
+    """``api``'s own client loop, else one from its test profile: a provider registered by
+    another package is soaked too, and one with neither fails (it is never skipped)."""
+    if api in LOOPS:
+        return LOOPS[api]
+    profile = provider(api).profile
+    if not profile.batch_id:
+        raise ValueError(f"{api} has no soak client and no test profile to make one from")
+
+    async def reads(client: httpx.AsyncClient, seen: Findings) -> None:
+        """Read the profile's shipped (finished) batch: 200 every time, the same answer."""
+        method, path, body = profile.poll
+        seen.batches += 1
+        answers = []
+        for _ in range(POLLS):
+            sent = client.request(method, f"/{api}{path}", json=body, headers=dict(profile.headers))
+            answer = seen.answer(await sent)
+            if answer.status_code != 200:
+                seen.problems.append(f"{api} {path}: {answer.status_code} {answer.text[:200]}")
+                return
+            answers.append(answer.json())
+        if any(a != answers[0] for a in answers):
+            seen.problems.append(f"{api} {path}: a finished batch's answer changed: {answers}")
+
+    return reads
 
 
 async def _client(
@@ -364,8 +393,9 @@ def soak(
     if (batches is None) == (seconds is None):
         raise ValueError("give either batches (a fixed amount of work) or seconds")
     app = create_app(clock=VirtualClock(), journal_limit=max(DEFAULT_LIMIT, 10_000_000))
-    names = [n for n in (apis or LOOPS) if n in app.state.apis]
-    jobs = [LOOPS[n] for _ in range(batches or 1) for n in names]
+    names = [n for n in (apis or app.state.apis) if n in app.state.apis]
+    loops = [loop_for(n) for n in names]
+    jobs = [loop for _ in range(batches or 1) for loop in loops]
     seen = Findings()
     with ServerThread(app) as server:
         until = None if seconds is None else time.perf_counter() + seconds

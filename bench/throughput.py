@@ -27,12 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockbatch.registry import providers
+
 HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class Target:
-    """One request to measure: a results page of an API."""
+    """One request to measure: a read of an API's shipped batch (its test profile's)."""
 
     api: str
     method: str
@@ -48,32 +50,19 @@ class Target:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
 
 
-TARGETS = [
-    Target(
-        "ivvy",
-        "POST",
-        "/ivvy/api/1.0/batch?action=results",
-        json.dumps({"async": "e35e06ee592d17a42dc9e6252a058617"}).encode(),
-    ),
-    Target(
-        "trigger",
-        "GET",
-        "/trigger/api/v1/batches/batch_1234/results",
-        headers=(("authorization", "Bearer tr_dev_bench"),),
-    ),
-    Target(
-        "runtype",
-        "GET",
-        "/runtype/v1/schedules/batch/batchId/results?limit=10&offset=0",
-        headers=(("authorization", "Bearer rt_bench"),),
-    ),
-    Target(
-        "check",
-        "GET",
-        "/check/v1/batch/batch_abc123def456/results?limit=5",
-        headers=(("authorization", "Bearer vfy_bench"),),
-    ),
-]
+def targets() -> list[Target]:
+    """Every registered provider's test-profile read of its shipped batch (a provider from
+    another installed package too)."""
+    found = []
+    for name, made in providers().items():
+        method, path, body = made.profile.poll
+        if not made.profile.batch_id:
+            raise SystemExit(f"{name} declares no test profile: nothing to measure")
+        raw = json.dumps(body).encode() if body is not None else b""
+        found.append(
+            Target(name, method, f"/{name}{path}", raw, tuple(made.profile.headers.items()))
+        )
+    return found
 
 
 def _free_port() -> int:
@@ -196,7 +185,7 @@ def main() -> int:
     mock_cmd = [python, "-m", "mockbatch", "serve", "--clock", "virtual"]
     rows = []
     with server(mock_cmd) as (mock_port, mock_ready):
-        for target in TARGETS:
+        for target in targets():
             status, body = capture(mock_port, target)
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
                 f.write(body)

@@ -14,30 +14,28 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import control
-from .apis import Adapter
-from .apis.registry import ADAPTERS
+from . import control, registry
 from .clock import Clock
 from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
 from .explain import capped
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
+from .legacy import Legacy
 from .mock import Mock
-from .provider import Provider
-from .resources import default_scenarios_dir, specs_dir
+from .provider import Provider, operation_problems
 from .scenarios import Scenario, load_paths
 from .specs import Spec
 
 
 def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str, Spec]:
-    """The OpenAPI document of each API, from ``directory`` (default: the shipped ones)."""
-    directory = directory or specs_dir()
+    """The OpenAPI document of each API, from ``directory`` (default: each provider's own)."""
     specs: dict[str, Spec] = {}
     problems: list[Problem] = []
     for name in names:
+        made = registry.provider(name)
         try:
-            specs[name] = Spec.from_path(directory / ADAPTERS[name].spec_file)
+            specs[name] = Spec.from_path((directory or made.data_dirs()[0]) / made.spec_file)
         except LoadError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -46,17 +44,27 @@ def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str,
 
 
 def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
-    """Scenario files and folders (default: the shipped scenarios), checked by their adapters."""
-    return load_paths(paths or [default_scenarios_dir()], check=check_scenario)
+    """Scenario files and folders (default: each provider's default scenario), checked by
+    their providers."""
+    return load_paths(paths or default_scenarios(), check=check_scenario)
+
+
+def default_scenarios() -> list[Path]:
+    """Every registered provider's default scenario file, in the registry's order."""
+    found = []
+    for made in registry.providers().values():
+        if made.scenario_file is not None:
+            found.append(made.data_dirs()[1] / made.scenario_file)
+    return found
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
-    """What the scenario's adapter finds wrong with it (without serving anything); the first
+    """What the scenario's provider finds wrong with it (without serving anything); the first
     few problems, then how many more (see :func:`explain.capped`)."""
-    adapter = ADAPTERS.get(scenario.api)
-    if adapter is None:
-        return []  # an API with no adapter yet: the schema accepted the name
-    return capped(adapter.check_scenario(scenario))
+    made = registry.providers().get(scenario.api)
+    if made is None:
+        return []  # the schema has already refused the name
+    return capped(made.check_scenario(scenario))
 
 
 def create_app(
@@ -75,56 +83,71 @@ def create_app(
     control_token: str | None = None,
     journal_secrets: bool = False,
 ) -> Starlette:
-    """Build the mock server app.
+    """Build the mock server app (its :class:`~mockbatch.mock.Mock` is ``app.state.mock``).
 
-    ``scenarios`` default to the shipped ones; ``apis`` to every API mockbatch has. With
-    ``root_api`` that one API is served at ``/`` (for clients that cannot take a path prefix).
-    ``check_responses`` validates every response against the spec and journals violations.
-    With ``control_token`` the control API answers 401 unless sent ``Authorization: Bearer
-    <token>``. The journal masks keys, tokens and signatures unless ``journal_secrets``.
-    The :class:`~mockbatch.mock.Mock` behind the app is ``app.state.mock``.
+    ``scenarios`` default to the providers' own; ``apis`` to every registered provider;
+    ``root_api`` is served at ``/``. ``check_responses`` journals responses that break the
+    spec. With ``control_token`` the control API needs ``Authorization: Bearer <token>``. The
+    journal masks secrets unless ``journal_secrets``. A provider whose handlers and spec
+    disagree refuses to start (:class:`LoadError`).
     """
-    names = list(apis or ([root_api] if root_api else ADAPTERS))
-    unknown = [n for n in names if n not in ADAPTERS]
-    if unknown or (root_api and root_api not in ADAPTERS):
-        bad = unknown[0] if unknown else root_api
-        raise LoadError(
-            [Problem("<options>", 1, "api", f"unknown API {bad!r}", ", ".join(ADAPTERS))]
-        )
-    if scenarios is None:
-        scenarios = load_scenarios()
-    served = [s for s in scenarios if s.api in names]
+    names = list(apis or ([root_api] if root_api else registry.names()))
+    made = {name: registry.provider(name) for name in [*names, *([root_api] if root_api else [])]}
+    loaded = load_specs(names, specs)
+    for name in names:
+        _check_operations(made[name], loaded[name])
     mock = Mock(
-        scenarios=served,
+        scenarios=[
+            s for s in (load_scenarios() if scenarios is None else scenarios) if s.api in names
+        ],
         clock=clock,
         seed=seed,
         journal_limit=journal_limit,
         journal_bytes=journal_bytes,
         allow_hosts=allow_callback_hosts,
-        secret_headers=[h for n in names for h in ADAPTERS[n].secret_headers],
+        secret_headers=[h for n in names for h in made[n].secret_headers],
         journal_secrets=journal_secrets,
     )
-    loaded = load_specs(names, specs)
-    routes: list[BaseRoute] = []  # the APIs first: they get the traffic
-    api_apps: dict[str, ApiApp] = {}
-    for name in names:
-        made = ADAPTERS[name]
-        adapter: Adapter = (  # while adapters move onto the Provider contract (issue 11)
-            made(Context(mock, name), loaded[name])
-            if issubclass(made, Provider)
-            else made(mock, loaded[name])
-        )
-        if hasattr(adapter, "callback_target"):
-            mock.outbox.sources.append(adapter)  # type: ignore[arg-type]
-        api_app = ApiApp(
-            mock=mock,
-            adapter=adapter,
-            spec=loaded[name],
-            check_responses=check_responses,
-            max_body=max_body,
-        )
-        api_apps[name] = api_app
-        routes.append(Mount("" if root_api else f"/{name}", app=api_app))
+    api_apps = {
+        name: _api_app(mock, made[name], loaded[name], check_responses, max_body) for name in names
+    }
+    app = _assemble(api_apps, root_api, control_token)
+    mock.outbox.settle()  # the sources are known only now
+    mock.outbox.wake()
+    app.state.mock, app.state.apis, app.state.max_body = mock, names, max_body
+    app.state.check_scenario = check_scenario
+    return app
+
+
+def _api_app(
+    mock: Mock, made: type[Provider], spec: Spec, check_responses: bool, max_body: int
+) -> ApiApp:
+    """The provider of one API, on its context, behind its :class:`ApiApp`; every provider is
+    a callback source (one without a target sends nothing)."""
+    provider = made(Context(mock, made.name), spec)
+    mock.outbox.sources.append(provider)
+    return ApiApp(
+        mock=mock, provider=provider, spec=spec, check_responses=check_responses, max_body=max_body
+    )
+
+
+def _check_operations(made: type[Provider], spec: Spec) -> None:
+    """Refuse to start a provider whose ``operations`` and spec disagree."""
+    if issubclass(made, Legacy):  # TRANSITIONAL (issue 11): dispatches by itself until moved
+        return
+    problems = operation_problems(made, spec)
+    if problems:
+        where = f"provider {made.name!r} ({made.__module__}.{made.__qualname__})"
+        raise LoadError([Problem(where, 1, "operations", p) for p in problems])
+
+
+def _assemble(
+    api_apps: dict[str, ApiApp], root_api: str | None, control_token: str | None
+) -> MockbatchApp:
+    """The APIs' mounts first (they get the traffic), then the control API and the 404s."""
+    routes: list[BaseRoute] = [
+        Mount("" if root_api else f"/{name}", app=api_app) for name, api_app in api_apps.items()
+    ]
     guard = [Middleware(ControlToken, token=control_token)] if control_token else None
     control_api = Mount(control.PREFIX, routes=control.routes, middleware=guard)
     if root_api:  # the API at "/" would match everything: the control API goes first
@@ -133,12 +156,6 @@ def create_app(
         routes += [control_api, Route("/{path:path}", control.Endpoint(otherwise=_unknown_api))]
     app = MockbatchApp(routes=routes, apis=api_apps, root=api_apps[root_api] if root_api else None)
     _match_any_path(app.routes)
-    mock.outbox.settle()  # the sources are known only now
-    mock.outbox.wake()
-    app.state.mock = mock
-    app.state.apis = names
-    app.state.check_scenario = check_scenario
-    app.state.max_body = max_body
     return app
 
 

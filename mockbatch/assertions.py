@@ -1,6 +1,6 @@
 """Client-behaviour assertions, judged from a test's request journal and the mock's clock.
 
-Each adapter says what a journaled request did (:class:`~mockbatch.apis.Observation`: a poll,
+Each provider says what a journaled request did (:class:`~mockbatch.apis.Observation`: a poll,
 a results page, whether the batch was finished); these functions compare that with what a
 well-behaved client does and fail with the requests that show otherwise. An assertion with
 nothing to judge fails too: a check that cannot fail would prove nothing.
@@ -18,33 +18,37 @@ from typing import Any
 
 from .apis import Observation
 from .journal import Entry
+from .provider import Provider
 
 Observer = Callable[[Entry], Observation | None]
 Key = tuple[str | None, str]  # (api, batch id)
 
 
-def observer(adapters: Mapping[str, Any], *, required: bool = True) -> Observer:
-    """``observe(entry)`` through the adapter of the entry's API.
+def observer(providers: Mapping[str, type[Provider]], *, required: bool = True) -> Observer:
+    """``observe(entry)`` through the provider of the entry's API.
 
-    With ``required``, an API whose adapter does not observe its traffic is an error (the
+    With ``required``, an API whose provider does not observe its traffic is an error (the
     assertion cannot judge it); without, its requests count as unobserved.
     """
 
     def observe(entry: Entry) -> Observation | None:
-        adapter = adapters.get(entry.api or "")
-        method = getattr(adapter, "observe", None)
-        if method is None:
-            if required and adapter is not None:
-                raise AssertionError(
-                    f"the {entry.api} adapter does not say which of its requests are polls or"
-                    " results pages (it has no observe(); see ARCHITECTURE.md), so this"
-                    " assertion cannot judge its requests"
-                )
+        made = providers.get(entry.api or "")
+        if made is None:
             return None
-        found: Observation | None = method(entry)
-        return found
+        if required and not observes(made):
+            raise AssertionError(
+                f"the {entry.api} adapter does not say which of its requests are polls or"
+                " results pages (it has no observe(); see ARCHITECTURE.md), so this"
+                " assertion cannot judge its requests"
+            )
+        return made.observe(entry)
 
     return observe
+
+
+def observes(made: type[Provider]) -> bool:
+    """Whether ``made`` overrides :meth:`Provider.observe` (the default observes nothing)."""
+    return any("observe" in vars(k) for k in made.__mro__[: made.__mro__.index(Provider)])
 
 
 def describe(entry: Entry, *, width: int = 100) -> str:

@@ -11,13 +11,13 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .apis.registry import ADAPTERS
+from . import __version__, registry
 from .clock import Clock, SystemClock, VirtualClock
 from .errors import LoadError, MockbatchError
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
+    from .verify import Report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,9 +26,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mockbatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser(
-        "serve", help="serve the mock (all APIs under /<api>, control API under /__mockbatch)"
+    _serve_parser(
+        sub.add_parser(
+            "serve", help="serve the mock (all APIs under /<api>, control API under /__mockbatch)"
+        )
     )
+    validate = sub.add_parser("validate", help="check scenario files; one line per problem")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    _verify_parser(
+        sub.add_parser(
+            "verify",
+            help="check that a server (the real provider, or any other) keeps an API's contract",
+            description="Send the spec's generated valid and invalid requests (schemathesis) to"
+            " BASE_URL and check every response against the API's OpenAPI document.",
+        )
+    )
+    return parser
+
+
+def _serve_parser(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "paths",
         nargs="*",
@@ -40,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
     )
     serve.add_argument(
-        "--api", choices=sorted(ADAPTERS), help="serve this API alone, at the root path"
+        "--api", choices=registry.names(), help="serve this API alone, at the root path"
     )
     serve.add_argument(
         "--clock",
@@ -49,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         help="wall (default): real time; virtual: moves only via POST /__mockbatch/clock",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for generated IDs (default 0)")
+    _limits(serve)
+
+
+def _limits(serve: argparse.ArgumentParser) -> None:
+    """``serve``'s bounds and safety options."""
     serve.add_argument(
         "--journal-limit",
         type=int,
@@ -83,15 +104,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="journal keys, tokens and signatures as sent (default: masked)",
     )
-    validate = sub.add_parser("validate", help="check scenario files; one line per problem")
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
-    verify = sub.add_parser(
-        "verify",
-        help="check that a server (the real provider, or any other) keeps an API's contract",
-        description="Send the spec's generated valid and invalid requests (schemathesis) to"
-        " BASE_URL and check every response against the API's OpenAPI document.",
-    )
-    verify.add_argument("--api", required=True, choices=sorted(ADAPTERS), help="which API")
+
+
+def _verify_parser(verify: argparse.ArgumentParser) -> None:
+    verify.add_argument("--api", required=True, choices=registry.names(), help="which API")
     verify.add_argument(
         "--base-url",
         required=True,
@@ -109,7 +125,6 @@ def _parser() -> argparse.ArgumentParser:
         "--max-examples", type=int, default=25, help="generated cases per operation (default 25)"
     )
     verify.add_argument("--seed", type=int, default=1234, help="generation seed (default 1234)")
-    return parser
 
 
 def _port(text: str) -> int:
@@ -207,7 +222,7 @@ def _banner(
         lines.append(
             f"mockbatch: not served (--api {args.api}): " + ", ".join(s.source for s in skipped)
         )
-    names = [args.api] if args.api else sorted(ADAPTERS)
+    names = [args.api] if args.api else registry.names()
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
     lines.append(
@@ -239,8 +254,7 @@ def _exposed(host: str, guarded: bool) -> str:
 
 
 def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .resources import specs_dir
-    from .verify import exemptions, run
+    from .verify import Contract, run
 
     headers = {}
     for raw in args.header:
@@ -248,8 +262,9 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not colon or not name.strip():
             parser.error(f"--header {raw!r}: write it as 'Name: value'")
         headers[name.strip()] = value.strip()
-    spec = args.spec or str(specs_dir() / ADAPTERS[args.api].spec_file)
-    exempt = exemptions(args.api)
+    contract = Contract.of(args.api)
+    spec = args.spec or str(contract.spec)
+    exempt = contract.exempt
     print(f"mockbatch verify: the {args.api} contract ({spec}) against {args.base_url}")
     print("checks: all (as schemathesis --checks all), with the stateful phase")
     for check, reason in exempt.items():
@@ -260,6 +275,7 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             args.base_url,
             headers=headers,
             exempt=exempt,
+            media_types=contract.media_types,
             max_examples=args.max_examples,
             seed=args.seed,
         )
@@ -270,6 +286,11 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             "mockbatch: verify needs schemathesis: pip install 'mockbatch[verify]'", file=sys.stderr
         )
         return 2
+    return _report(report)
+
+
+def _report(report: Report) -> int:
+    """Print what a verify run found; the exit status."""
     print()
     for operation in report.operations:
         found = report.failures.get(operation)

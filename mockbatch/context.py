@@ -106,7 +106,9 @@ class Context:
 
     def outcome_for(self, view: Mapping[str, Any]) -> Outcome | None:
         """The outcome the scenarios' rules give an item that looks like ``view``."""
-        return self._mock.outcome_for(self.name, view)
+        from .scenarios import outcome_for
+
+        return outcome_for(self.scenarios(), view)
 
     # -- callbacks -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The ASGI app of one API: journal, match, validate, hand to the adapter, render.
+"""The ASGI app of one API: journal, match, validate, hand to the provider, render.
 
 Every request is journaled before anything can fail. Any error becomes the provider's error
 body; an unexpected exception is a mockbatch bug, answered as the provider's 500 and kept in the
@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import math
 import traceback
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
 from . import wirejson
-from .apis import NO_BODY, Adapter, Call, Reply
+from .apis import NO_BODY, Call, Reply
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
+from .faults import Action
 from .journal import Entry
 from .mock import Mock
+from .provider import Provider
 from .specs import Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -35,20 +38,35 @@ class PayloadTooLarge(ApiError):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What the rate limit made of a request: headers for its answer, and the 429 to answer
+    instead (None: allowed)."""
+
+    headers: dict[str, str]
+    refusal: ApiError | None = None
+
+
 class ApiApp:
-    """Serves one adapter's routes (mounted under ``/{api}`` or at the root)."""
+    """Serves one provider's routes (mounted under ``/{api}`` or at the root).
+
+    A request goes through the steps of :meth:`__call__`, in this order: journal it, count it
+    against the rate limit, refuse a body over ``max_body`` (413), match the route (404/405),
+    apply faults (latency, drop, then the rate limit's 429, then an injected status), parse
+    and validate the request, let the provider answer; any error is rendered by the provider.
+    """
 
     def __init__(
         self,
         *,
         mock: Mock,
-        adapter: Adapter,
+        provider: Provider,
         spec: Spec,
         check_responses: bool = False,
         max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.mock = mock
-        self.adapter = adapter
+        self.provider = provider
         self.spec = spec
         self.check_responses = check_responses
         self.max_body = max_body
@@ -58,75 +76,91 @@ class ApiApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
-        path = _route_path(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body, too_large = await read_body(receive, self.max_body)
-        entry = self.mock.journal.record(
+        entry = self._record(scope, headers, body)
+        limit = self._rate_limit(headers)
+        try:
+            reply = await self._serve(scope, headers, body, entry, too_large, limit.refusal)
+        except ApiError as error:
+            reply = self._refused(error, entry)
+        except Exception:  # a bug: never let it reach the client as a traceback
+            entry.error = traceback.format_exc()
+            reply = self.provider.error(ApiError(500, "internal error in mockbatch"))
+        if reply is None:
+            await _drop(send)
+            return
+        reply.headers.update(limit.headers)
+        payload = self._journal_answer(reply, entry)
+        self.mock.outbox.poke()  # a poll may have completed a batch that calls back
+        await _send(send, reply, payload)
+
+    def _record(self, scope: Scope, headers: dict[str, str], body: bytes) -> Entry:
+        """Journal the request first, so that nothing is lost whatever happens next."""
+        return self.mock.journal.record(
             time=self.mock.clock.now(),
-            api=self.adapter.name,
+            api=self.provider.name,
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
         )
-        operation: Operation | None = None
-        extra: dict[str, str] = {}
-        try:
-            with self.mock.engine.lock:  # every request counts, routed or not
-                refusal = self._rate_limit(headers, extra)
-            if too_large:
-                raise PayloadTooLarge(self.max_body)
-            operation, path_params = self.spec.match(scope["method"], path)
-            entry.operation = operation.id
-            query = self._queries.get(
-                entry.query, lambda: _parse_query(entry.query), len(entry.query)
-            )
-            with self.mock.engine.lock:
-                action = self.mock.faults.for_request(self.adapter.name, operation.id, query)
-            if action is not None and action.latency:
-                entry.outcome = f"delayed {action.latency:g} s (fault)"
-                await asyncio.sleep(action.latency)
-            if action is not None and action.drop:
-                dropped = "connection dropped (fault)"
-                entry.outcome = f"{entry.outcome}, then {dropped}" if entry.outcome else dropped
-                await _drop(send)
-                return
-            if refusal is not None:
-                raise refusal
-            if action is not None and action.status:
-                retry = action.retry_after
-                raise ApiError(
-                    action.status,
-                    action.message,
-                    details={"retry_after": retry} if retry is not None else {},
-                    headers=action.headers(),
-                )
-            reply = self._answer(operation, path, path_params, query, headers, body, entry)
-        except ApiError as error:
-            entry.unmatched = operation is None and isinstance(error, NotFound | MethodNotAllowed)
-            entry.violations.extend(error.violations)
-            reply = self.adapter.error(error)
-            reply.headers.update(error.headers)
-        except Exception:  # a bug: never let it reach the client as a traceback
-            entry.error = traceback.format_exc()
-            reply = self.adapter.error(ApiError(500, "internal error in mockbatch"))
-        reply.headers.update(extra)
-        if reply.raw is not None:
-            payload = reply.raw
-        else:
-            payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
-        entry.status = reply.status
-        entry.response = reply.body if not isinstance(reply.body, bytes) else None
-        entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
-        self.mock.journal.answered(entry, len(payload))
-        if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
-            ctype = reply.headers.get("content-type", "application/json")
-            entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
-        self.mock.outbox.poke()  # a poll may have completed a batch that calls back
-        await _send(send, reply, payload)
 
-    def _answer(
+    def _rate_limit(self, headers: dict[str, str]) -> RateLimit:
+        """Count the request against its key's window (every request counts, routed or not)."""
+        with self.mock.engine.lock:
+            limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
+            if limiter is None:
+                return RateLimit({})
+            now = self.mock.clock.now()
+            allowed, remaining, reset_in = limiter.take(self.provider.api_key(headers), now)
+            reset_at = limiter.reset_at(now)
+        found = {
+            "x-ratelimit-limit": str(limiter.limit),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": str(reset_at),
+        }
+        if allowed or not limiter.enforce:
+            return RateLimit(found)
+        wait = max(1, math.ceil(reset_in))
+        refusal = ApiError(
+            429,
+            f"Rate limit exceeded. Try again in {wait} seconds.",
+            details={"retry_after": wait},
+            headers={"retry-after": str(wait)},
+        )
+        return RateLimit(found, refusal)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        entry: Entry,
+        too_large: bool,
+        refusal: ApiError | None,
+    ) -> Reply | None:
+        """413, match, faults, the rate limit's 429, then the provider's answer (None: the
+        connection is dropped)."""
+        if too_large:
+            raise PayloadTooLarge(self.max_body)
+        path = _route_path(scope)
+        operation, path_params = self.spec.match(scope["method"], path)
+        entry.operation = operation.id
+        query = self._queries.get(entry.query, lambda: _parse_query(entry.query), len(entry.query))
+        with self.mock.engine.lock:
+            action = self.mock.faults.for_request(self.provider.name, operation.id, query)
+        if action is not None and not await _delay_or_drop(action, entry):
+            return None
+        if refusal is not None:
+            raise refusal
+        if action is not None and action.status:
+            raise _injected(action)
+        call = self._call(operation, path, path_params, query, headers, body, entry)
+        return self._handle(call, entry)
+
+    def _call(
         self,
         operation: Operation,
         route_path: str,
@@ -135,15 +169,10 @@ class ApiApp:
         headers: dict[str, str],
         body: bytes,
         entry: Entry,
-    ) -> Reply:
-        parsed: Any = NO_BODY
+    ) -> Call:
+        """The request parsed and checked against the spec (remembered by its bytes)."""
         content_type = headers.get("content-type")
-        media = operation.media_type(content_type) if body else None
-        if body and media is not None and (media == "application/json" or media.endswith("+json")):
-            try:
-                parsed = wirejson.loads(body)
-            except ValueError as exc:
-                parsed = Violation("body", "", f"not valid JSON: {exc}", "json")
+        parsed = _parse_body(operation, content_type, body)
 
         def validate() -> tuple[Violation, ...]:
             if isinstance(parsed, Violation):
@@ -168,9 +197,7 @@ class ApiApp:
             tuple(headers.get(name) for name in operation.header_names),
         )
         violations = list(self._validated.get(key, validate, len(body) + len(entry.query)))
-        if isinstance(parsed, Violation):
-            parsed = NO_BODY
-        call = Call(
+        return Call(
             method=entry.method,
             path=route_path,
             full_path=entry.path,
@@ -180,54 +207,82 @@ class ApiApp:
             headers=headers,
             body=body,
             operation=operation,
-            json=parsed,
+            json=NO_BODY if isinstance(parsed, Violation) else parsed,
             violations=violations,
         )
+
+    def _handle(self, call: Call, entry: Entry) -> Reply:
+        """The provider's answer, under the engine's lock; what it found wrong is journaled."""
         try:
             with self.mock.engine.lock:
-                return self.adapter.handle(call)
+                return self.provider.handle(call)
         finally:
             entry.violations.extend(call.violations)
 
-    def _rate_limit(self, headers: dict[str, str], extra: dict[str, str]) -> ApiError | None:
-        """Count the request against its key's window; the 429 to answer when over the limit."""
-        default = getattr(self.adapter, "default_rate_limit", None)
-        limiter = self.mock.rate_limiter(self.adapter.name, default)
-        if limiter is None:
-            return None
-        now = self.mock.clock.now()
-        allowed, remaining, reset_in = limiter.take(_api_key(headers), now)
-        extra.update(
-            {
-                "x-ratelimit-limit": str(limiter.limit),
-                "x-ratelimit-remaining": str(remaining),
-                "x-ratelimit-reset": str(limiter.reset_at(now)),
-            }
-        )
-        if allowed or not limiter.enforce:
-            return None
-        wait = max(1, math.ceil(reset_in))
-        return ApiError(
-            429,
-            f"Rate limit exceeded. Try again in {wait} seconds.",
-            details={"retry_after": wait},
-            headers={"retry-after": str(wait)},
-        )
+    def _refused(self, error: ApiError, entry: Entry) -> Reply:
+        """``error`` in the provider's format (an unrouted 404/405 is journaled unmatched)."""
+        unrouted = entry.operation is None and isinstance(error, NotFound | MethodNotAllowed)
+        entry.unmatched = unrouted
+        entry.violations.extend(error.violations)
+        reply = self.provider.error(error)
+        reply.headers.update(error.headers)
+        return reply
+
+    def _journal_answer(self, reply: Reply, entry: Entry) -> bytes:
+        """Journal the answer (and, with ``check_responses``, its contract violations); its
+        bytes."""
+        if reply.raw is not None:
+            payload = reply.raw
+        else:
+            payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
+        entry.status = reply.status
+        entry.response = reply.body if not isinstance(reply.body, bytes) else None
+        entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
+        self.mock.journal.answered(entry, len(payload))
+        operation = self.spec.operations.get(entry.operation or "")
+        if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
+            ctype = reply.headers.get("content-type", "application/json")
+            entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
+        return payload
 
 
 def _parse_query(raw: str) -> dict[str, list[str]]:
     return parse_qs(raw, keep_blank_values=True)
 
 
-def _api_key(headers: dict[str, str]) -> str:
-    """Who a request counts against: its bearer token or iVvy key, else anonymous."""
-    authorization = headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    iws = headers.get("x-api-authorization", "")
-    if iws.startswith("IWS ") and ":" in iws:
-        return iws[4:].split(":", 1)[0]
-    return "anonymous"
+def _parse_body(operation: Operation, content_type: str | None, body: bytes) -> Any:
+    """The JSON body (NO_BODY when there is none or it is not JSON; a Violation when it
+    should be JSON and is not)."""
+    media = operation.media_type(content_type) if body else None
+    if not body or media is None or not (media == "application/json" or media.endswith("+json")):
+        return NO_BODY
+    try:
+        return wirejson.loads(body)
+    except ValueError as exc:
+        return Violation("body", "", f"not valid JSON: {exc}", "json")
+
+
+async def _delay_or_drop(action: Action, entry: Entry) -> bool:
+    """Apply a fault's latency and drop; False when the connection is to be dropped."""
+    if action.latency:
+        entry.outcome = f"delayed {action.latency:g} s (fault)"
+        await asyncio.sleep(action.latency)
+    if action.drop:
+        dropped = "connection dropped (fault)"
+        entry.outcome = f"{entry.outcome}, then {dropped}" if entry.outcome else dropped
+        return False
+    return True
+
+
+def _injected(action: Action) -> ApiError:
+    """The error a fault with a status answers."""
+    retry = action.retry_after
+    return ApiError(
+        action.status or 500,
+        action.message,
+        details={"retry_after": retry} if retry is not None else {},
+        headers=action.headers(),
+    )
 
 
 async def _drop(send: Send) -> None:

@@ -6,14 +6,12 @@
     ├── LoadError                   a scenario or spec file refused at load
     │     .problems: list[Problem]  one per place in a file (file, line, key path, valid values)
     ├── ControlError                a control API request refused; .response is its answer
-    └── ApiError                    a wire-level error; the API's adapter renders it in the
-          │                         provider's own error format
-          ├── RequestInvalid        the request breaks the spec (violations attached)
+    └── ApiError                    a wire-level error; the API's provider renders it in its
+          │                         own error format
           ├── NotFound              no such route or resource
-          ├── MethodNotAllowed      the route exists, the method does not
-          └── UnsupportedMediaType  the body's content type is not one the operation takes
+          └── MethodNotAllowed      the route exists, the method does not
 
-Adapters subclass :class:`ApiError` for provider codes (e.g. ``IvvyError`` carries a
+Providers subclass :class:`ApiError` for provider codes (e.g. ``IvvyError`` carries a
 ``specificCode``) so one handler per API turns every failure into the provider's format.
 """
 
@@ -91,17 +89,9 @@ class ApiError(MockbatchError):
         super().__init__(self.message)
 
 
-class RequestInvalid(ApiError):
-    """The request breaks the spec: wrong body, query or headers."""
-
-
 class NotFound(ApiError):
     """No route, or no resource with that ID."""
 
 
 class MethodNotAllowed(ApiError):
     """The path exists but not with this method; ``details["allow"]`` lists the methods."""
-
-
-class UnsupportedMediaType(ApiError):
-    """The request body's content type is not one the operation accepts."""

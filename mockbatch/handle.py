@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
 
-from . import assertions, strict
-from .apis.registry import ADAPTERS
+from . import assertions, registry, strict
 from .app import check_scenario, create_app, load_scenarios
 from .callbacks import Delivery
-from .clock import VirtualClock
+from .clock import SystemClock, VirtualClock
 from .control import batch_json
 from .errors import LoadError, Problem
 from .faults import Fault
@@ -40,13 +39,14 @@ class SessionClock(VirtualClock):
     def __init__(self) -> None:
         super().__init__()
         self.wall = False
+        self._system = SystemClock()
 
     def use_wall(self, wall: bool) -> None:
         self.wall = wall
         self.name = "wall" if wall else "virtual"
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) if self.wall else super().now()
+        return self._system.now() if self.wall else super().now()
 
     def advance(self, seconds: float) -> datetime:
         self._refuse_on_wall()
@@ -175,7 +175,7 @@ class Mockbatch:
         return self.server.url
 
     def base_url(self, api: str) -> str:
-        """The base URL to give a client of ``api``: ``mockbatch.base_url("ivvy")``."""
+        """The base URL to give a client of ``api``: ``http://127.0.0.1:<port>/<api>``."""
         return self.server.base_url(api)
 
     @property
@@ -271,26 +271,29 @@ class Mockbatch:
     def assert_stopped_polling(self, batch: str | None = None) -> None:
         """The client polled no batch again after a response showed it finished."""
         __tracebackhide__ = True
-        assertions.stopped_polling(self.requests, assertions.observer(ADAPTERS), batch)
+        assertions.stopped_polling(self.requests, self._observer(), batch)
 
     def assert_poll_rate(self, max_per_second: float, batch: str | None = None) -> None:
         """The client never polled a batch more than ``max_per_second`` times in one second
         of clock time."""
         __tracebackhide__ = True
-        observe = assertions.observer(ADAPTERS)
+        observe = self._observer()
         assertions.poll_rate(self.requests, observe, max_per_second, batch)
 
     def assert_results_read_once(self, batch: str | None = None) -> None:
         """The client read every results page of each finished batch exactly once."""
         __tracebackhide__ = True
-        assertions.results_read_once(self.requests, assertions.observer(ADAPTERS), batch)
+        assertions.results_read_once(self.requests, self._observer(), batch)
 
     def assert_retry_after_honoured(self) -> None:
         """After a response with ``Retry-After``, the client's next request of the same kind
         waited at least that long (clock time)."""
         __tracebackhide__ = True
-        observe = assertions.observer(ADAPTERS, required=False)
+        observe = self._observer(required=False)
         assertions.retry_after_honoured(self.requests, observe)
+
+    def _observer(self, *, required: bool = True) -> assertions.Observer:
+        return assertions.observer(registry.providers(), required=required)
 
     def contract_report(self) -> str | None:
         """Strict mode's verdict: None when every request kept the contract."""

@@ -17,7 +17,7 @@ from .clock import Clock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
-from .scenarios import Outcome, Scenario
+from .scenarios import Outcome, Scenario, outcome_for
 
 
 class Clearable(Protocol):
@@ -73,16 +73,12 @@ class Mock:
     def scenarios(self) -> list[Scenario]:
         return [*self.loaded, *self.added]
 
-    def reset(self, *, keep_added: bool = False) -> None:
+    def reset(self) -> None:
         """Back to the loaded scenarios: batches rebuilt, IDs restarted, journal and caches
-        emptied.
-
-        Scenarios added at run time are dropped unless ``keep_added``. A virtual clock goes
-        back to its start.
+        emptied, scenarios added at run time dropped. A virtual clock goes back to its start.
         """
         with self.engine.lock:
-            if not keep_added:
-                self.added.clear()
+            self.added.clear()
             if isinstance(self.clock, VirtualClock):
                 self.clock.reset()
             self.engine.clear()
@@ -141,12 +137,7 @@ class Mock:
 
     def outcome_for(self, api: str, view: Mapping[str, Any]) -> Outcome | None:
         """The first matching rule's outcome over this API's scenarios, else their default."""
-        relevant = [s for s in self.scenarios if s.api == api]
-        for scenario in relevant:
-            for rule in scenario.rules:
-                if rule.matches(view):
-                    return rule.outcome
-        return next((s.default for s in relevant if s.default is not None), None)
+        return outcome_for([s for s in self.scenarios if s.api == api], view)
 
     def options(self, api: str) -> dict[str, Any]:
         """This API's ``options`` merged over its scenarios (later files win)."""

@@ -31,7 +31,7 @@ class TestProfile:
 
     ``headers``: a valid key's headers; ``batch_id``: a batch of its default scenario that is
     served as complete; ``poll``: a request (method, path under the API's prefix, JSON body or
-    None) that reads that batch; ``error_keys``: the top-level keys of its error bodies.
+    None) that reads that batch; ``error_keys``: the top-level keys every error body of its has.
     """
 
     __test__ = False  # not a pytest test class, whatever its name

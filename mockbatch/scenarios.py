@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import explain, yamlfile
+from . import explain, registry, yamlfile
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
@@ -31,17 +31,44 @@ from .templates import has_placeholders, render
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-@cache
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema for scenario files."""
+    """The JSON Schema for scenario files: the shipped one, whose ``api`` takes the name of
+    every registered provider."""
+    return _schema(tuple(registry.names()))
+
+
+@cache
+def _shipped() -> dict[str, Any]:
+    """The schema file as shipped (its ``api`` takes any string)."""
     text = resources.files("mockbatch").joinpath("scenario.schema.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
 
 @cache
+def _schema(apis: tuple[str, ...]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(json.dumps(_shipped()))
+    data["properties"]["api"]["enum"] = list(apis)
+    return data
+
+
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema())
+    return _compiled(tuple(registry.names()))
+
+
+@cache
+def _compiled(apis: tuple[str, ...]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_schema(apis))
+
+
+def outcome_for(scenarios: Sequence[Scenario], view: Mapping[str, Any]) -> Outcome | None:
+    """The outcome of the first rule matching ``view`` over ``scenarios`` (in order), else the
+    first default, else None."""
+    for scenario in scenarios:
+        for rule in scenario.rules:
+            if rule.matches(view):
+                return rule.outcome
+    return next((s.default for s in scenarios if s.default is not None), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,13 +283,6 @@ class Scenario:
                     )
         return problems
 
-    def outcome_for(self, view: Mapping[str, Any]) -> Outcome | None:
-        """The outcome of the first rule matching ``view``, else the default, else None."""
-        for rule in self.rules:
-            if rule.matches(view):
-                return rule.outcome
-        return self.default
-
 
 def load_paths(
     paths: Iterable[str | Path], *, check: Callable[[Scenario], list[Problem]] | None = None
@@ -312,7 +332,7 @@ def options_validator(own: Mapping[str, Any]) -> jsonschema.Draft202012Validator
     """A validator of one API's ``options``: the shared ones (auth, callbacks, rate_limit,
     which the scenario schema checks) and ``own``, the JSON Schema properties of the API's
     own options; any other key is unknown."""
-    shared = schema()["properties"]["options"]["properties"]
+    shared = _shipped()["properties"]["options"]["properties"]
     properties = {**{key: True for key in shared}, **own}
     options = {"type": "object", "additionalProperties": False, "properties": properties}
     return jsonschema.Draft202012Validator(options)

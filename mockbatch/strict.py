@@ -25,7 +25,7 @@ def routes_of(app: Any) -> dict[str, list[str]]:
     for route in getattr(app, "routes", []):
         if isinstance(route, Mount) and isinstance(route.app, ApiApp):
             api_app = route.app
-            lines = found.setdefault(api_app.adapter.name, [])
+            lines = found.setdefault(api_app.provider.name, [])
             for spec_route in api_app.spec.routes:
                 for method, operation in spec_route.operations.items():
                     path = route.path + spec_route.template

@@ -12,16 +12,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NDJSON = ("application/x-ndjson", "application/ndjson")
 STATEFUL_STEPS = 5  # per stateful scenario: follows the links, stays modest on 2 cores
 
 
-def exemptions(api: str) -> Mapping[str, str]:
-    """The checks that cannot hold for ``api``, each with its reason: the one place they are
-    kept is the API's adapter (``verify_exemptions``)."""
-    from .apis.registry import ADAPTERS
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """What ``verify`` needs to know of a registered API: its OpenAPI document, the checks
+    that cannot hold for it (each with its reason), the media types beyond JSON it is sent."""
 
-    return ADAPTERS[api].verify_exemptions
+    spec: Path
+    exempt: Mapping[str, str]
+    media_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, api: str) -> Contract:
+        """The registered provider ``api``'s contract (all of it is the provider's)."""
+        from .registry import provider
+
+        made = provider(api)
+        spec = made.data_dirs()[0] / made.spec_file
+        return cls(spec, made.verify_exemptions, made.media_types)
+
+
+def exemptions(api: str) -> Mapping[str, str]:
+    """The checks that cannot hold for ``api``, each with its reason (``verify_exemptions``)."""
+    return Contract.of(api).exempt
 
 
 def check_names() -> list[str]:
@@ -58,6 +73,7 @@ def run(
     headers: Mapping[str, str] | None = None,
     checks: Iterable[str] | None = None,
     exempt: Iterable[str] = (),
+    media_types: Iterable[str] = (),
     max_examples: int = 25,
     seed: int = 1234,
     app: Any = None,
@@ -65,10 +81,12 @@ def run(
     """:func:`verify`, with the operations tested and the number of requests sent.
 
     ``checks`` None runs every check schemathesis has but those in ``exempt``; the stateful
-    phase runs too (links between operations), so that its checks mean something.
+    phase runs too (links between operations), so that its checks mean something. Bodies of
+    ``media_types`` and of every registered provider's (e.g. NDJSON) go on the wire as the
+    text they are.
     """
     import schemathesis
-    from schemathesis.engine import Status, events, from_schema
+    from schemathesis.engine import from_schema
 
     known = check_names()
     unknown = sorted({*(checks or ()), *exempt} - set(known))
@@ -76,12 +94,26 @@ def run(
         raise ValueError(f"unknown schemathesis check(s) {unknown}; known: {', '.join(known)}")
     enabled = set(known if checks is None else checks) - set(exempt)
 
-    # NDJSON bodies (e.g. Trigger.dev's batch items) go on the wire as the text they are.
-    schemathesis.serializer.alias(list(NDJSON), "text/plain")
+    from .registry import providers
 
-    raw = {
+    texts = {*media_types, *(t for made in providers().values() for t in made.media_types)}
+    if texts:
+        schemathesis.serializer.alias(sorted(texts), "text/plain")
+
+    raw = _config(base_url, headers or {}, seed, max_examples, enabled)
+    schema = schemathesis.openapi.from_path(str(spec), config=schemathesis.Config.from_dict(raw))
+    if app is not None:
+        schema.app = app
+    return _report(from_schema(schema).execute())
+
+
+def _config(
+    base_url: str, headers: Mapping[str, str], seed: int, max_examples: int, enabled: set[str]
+) -> dict[str, Any]:
+    """schemathesis' configuration for a run (every phase, only the ``enabled`` checks)."""
+    return {
         "base-url": base_url,
-        "headers": dict(headers or {}),
+        "headers": dict(headers),
         "seed": seed,
         "suppress-health-check": ["all"],
         "generation": {
@@ -93,19 +125,21 @@ def run(
         "phases": {"stateful": {"enabled": True, "max-steps": STATEFUL_STEPS}},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in enabled}},
     }
-    schema = schemathesis.openapi.from_path(str(spec), config=schemathesis.Config.from_dict(raw))
-    if app is not None:
-        schema.app = app
-    failures: dict[str, set[str]] = {}
-    examples: dict[tuple[str, str], str] = {}
+
+
+def _report(found_events: Iterable[Any]) -> Report:
+    """What schemathesis' events say: failures per operation, operations, requests sent."""
+    from schemathesis.engine import Status, events
+
+    report = Report({}, [], 0, {})
     operations: dict[str, None] = {}
-    requests = 0
 
     def found(operation: str, failure: str, example: str) -> None:
-        failures.setdefault(operation, set()).add(failure)
-        examples.setdefault((operation, failure), example.strip())
+        report.failures.setdefault(operation, set()).add(failure)
+        report.examples.setdefault((operation, failure), example.strip())
 
-    for event in from_schema(schema).execute():
+    requests = 0
+    for event in found_events:
         if isinstance(event, events.ScenarioFinished):
             operations[event.recorder.label] = None
             requests += len(event.recorder.interactions)
@@ -121,7 +155,7 @@ def run(
             found(event.label, f"error: {type(event.value).__name__}", str(event.value)[:300])
         elif isinstance(event, events.FatalError):
             raise event.exception
-    return Report(failures, list(operations), requests, examples)
+    return Report(report.failures, list(operations), requests, report.examples)
 
 
 def _example(info: Any) -> str:

@@ -6,17 +6,22 @@ any response broke its spec or the server hit an internal error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
+from thirdparty import install as thirdparty
 
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
 pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
+
+if os.environ.get(thirdparty.FLAG):  # a provider from outside mockbatch, registered before
+    thirdparty.install()  # collection: the tests parametrised over the registry run for it too
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,6 +32,20 @@ def _httpx_imported_outside_pytester() -> None:
     (run after the plugin's tests, it surfaced as httpcore's own class)."""
     with ServerThread(create_app(clock=VirtualClock(), apis=["ivvy"])) as server:
         assert httpx.get(f"{server.url}/__mockbatch/health").status_code == 200
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schemathesis_imported_outside_pytester() -> None:
+    """pytester's in-process runs drop the modules first imported inside them (schemathesis is
+    a pytest plugin, so an inner run imports it); ``verify`` imported afterwards then saw
+    events of another copy of its classes and counted no operation tested."""
+    import importlib
+    import pkgutil
+
+    import schemathesis.engine
+
+    for module in pkgutil.walk_packages(schemathesis.engine.__path__, "schemathesis.engine."):
+        importlib.import_module(module.name)
 
 
 @pytest.fixture

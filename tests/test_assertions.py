@@ -22,9 +22,12 @@ from mockbatch.assertions import (
 )
 from mockbatch.clock import EPOCH
 from mockbatch.journal import Entry
+from mockbatch.provider import Provider
 
 
-class Paged:
+class Paged(Provider):
+    name = "paged"
+
     @classmethod
     def observe(cls, entry: Entry) -> Observation | None:
         parts = entry.path.strip("/").split("/")
@@ -40,8 +43,10 @@ class Paged:
         )
 
 
-class Silent:
-    """An adapter that does not observe its traffic."""
+class Silent(Provider):
+    """A provider that does not observe its traffic."""
+
+    name = "silent"
 
 
 OBSERVE = observer({"paged": Paged, "silent": Silent})

@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from profiles import apis, body_routes, error_format, profile
 
 from mockbatch.mock import Mock
 
-# Every API adds its routes that take a body: (method, path) with a realistic ID in it.
-ROUTES: dict[str, list[tuple[str, str]]] = {
+# Beyond every route that takes a body (from each provider's spec): routes whose body depends
+# on a query parameter.
+EXTRA_ROUTES: dict[str, list[tuple[str, str]]] = {
     "ivvy": [
         ("POST", "/ivvy/api/1.0/batch?action=run"),
         ("POST", "/ivvy/api/1.0/batch?action=results"),
     ],
-    "trigger": [("POST", "/trigger/api/v3/batches"), ("POST", "/trigger/api/v2/tasks/batch")],
-    "runtype": [("POST", "/runtype/v1/batch/flow")],
-    "check": [("POST", "/check/v1/batch")],
-    "anthropic": [("POST", "/anthropic/v1/messages/batches")],
-}
-# A valid key where the API wants one, so the body is what gets judged.
-AUTH = {
-    "trigger": {"authorization": "Bearer tr_dev_test"},
-    "runtype": {"authorization": "Bearer rt_test"},
-    "check": {"authorization": "Bearer vfy_test"},
-    "anthropic": {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"},
 }
 
 NESTED = b"[" * 5000 + b"]" * 5000
@@ -42,15 +33,15 @@ BODIES = {
     "huge number": (b'{"async": 1e999999}', "application/json"),
     "empty": (b"", "application/json"),
 }
-CASES = [(api, method, path) for api, routes in ROUTES.items() for method, path in routes]
+CASES = [
+    (api, method, path)
+    for api in apis()
+    for method, path in [*body_routes(api), *EXTRA_ROUTES.get(api, [])]
+]
 
 
-def _error_format(api: str, body: object) -> bool:
-    if api == "ivvy":
-        return isinstance(body, dict) and {"errorCode", "message", "specificCode"} <= set(body)
-    if api == "check":
-        return isinstance(body, dict) and isinstance(body.get("error"), dict)
-    return isinstance(body, dict) and "error" in body
+def test_every_provider_gets_bad_bodies() -> None:
+    assert {api for api, _, _ in CASES} == set(apis())
 
 
 @pytest.mark.parametrize("api, method, path", CASES)
@@ -61,23 +52,23 @@ def test_bad_bodies_get_the_providers_error(
     content, ctype = BODIES[name]
     headers = {"content-type": ctype} if ctype else {}
     response = client.request(
-        method, path, content=content, headers={**AUTH.get(api, {}), **headers}
+        method, path, content=content, headers={**profile(api).headers, **headers}
     )
 
     assert 400 <= response.status_code < 500, response.text
-    assert _error_format(api, response.json()), response.text
+    assert error_format(api, response.json()), response.text
     assert all(e.error is None for e in mock.journal.entries())
     assert client.get("/__mockbatch/health").status_code == 200
 
 
-@pytest.mark.parametrize("api", ROUTES)
+@pytest.mark.parametrize("api", apis())
 @pytest.mark.parametrize(
     "suffix", ["/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fsecret", "/%7f%00", "/" + "a" * 5000]
 )
 def test_odd_paths_get_the_providers_not_found(client: httpx.Client, api: str, suffix: str) -> None:
-    response = client.get(f"/{api}/api{suffix}", headers=AUTH.get(api, {}))
+    response = client.get(f"/{api}/api{suffix}", headers=dict(profile(api).headers))
     assert response.status_code in (404, 405), response.text
-    assert _error_format(api, response.json())
+    assert error_format(api, response.json())
 
 
 def test_a_path_that_climbs_out_of_the_api_is_not_found(client: httpx.Client) -> None:
@@ -147,7 +138,7 @@ def test_a_value_json_cannot_hold_gets_the_providers_400(
     client: httpx.Client, mock: Mock, api: str
 ) -> None:
     path, template = ACCEPTING[api]
-    headers = {**AUTH.get(api, {}), "content-type": "application/json"}
+    headers = {**profile(api).headers, "content-type": "application/json"}
     accepted = client.post(path, content=template % "1", headers=headers)
     assert accepted.status_code in (200, 202), accepted.text
 

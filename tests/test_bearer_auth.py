@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from profiles import apis, error_format, keyless, poll
 
 from mockbatch import Scenario
 from mockbatch.mock import Mock
@@ -89,6 +90,25 @@ def test_off_lets_anything_through(client: httpx.Client, mock: Mock, api: str) -
     set_auth(mock, api, mode="off")
     assert get(client, api, None).status_code == 200
     assert get(client, api, APIS[api]["malformed"]).status_code == 200
+
+
+@pytest.mark.parametrize("api", apis())
+def test_every_api_takes_its_profiles_key_and_refuses_one_strict_mode_lacks(
+    client: httpx.Client, mock: Mock, api: str
+) -> None:
+    assert poll(client, api).status_code == 200
+    set_auth(mock, api, mode="strict", keys=["not_the_profiles_key"])
+    refused = poll(client, api)
+    assert refused.status_code in (401, 403), refused.text
+    assert error_format(api, refused.json()), refused.text
+
+
+@pytest.mark.parametrize("api", apis())
+def test_every_api_lets_a_keyless_request_through_with_auth_off(
+    client: httpx.Client, mock: Mock, api: str
+) -> None:
+    set_auth(mock, api, mode="off")
+    assert poll(client, api, headers=keyless(api)).status_code == 200
 
 
 def test_trigger_modes_use_the_routes_own_bodies(client: httpx.Client, mock: Mock) -> None:

@@ -5,13 +5,13 @@ reason (``verify_exemptions``). In process and over a real socket."""
 from __future__ import annotations
 
 import pytest
+from profiles import apis
 
 from mockbatch import ServerThread, VirtualClock, create_app
-from mockbatch.apis.registry import ADAPTERS
 from mockbatch.resources import specs_dir
-from mockbatch.verify import check_names, exemptions, verify
+from mockbatch.verify import Contract, check_names, exemptions, verify
 
-APIS = sorted(ADAPTERS)
+APIS = apis()
 
 
 def test_every_exemption_names_a_check_and_gives_a_reason() -> None:
@@ -31,9 +31,11 @@ def test_an_unknown_check_name_is_refused_before_anything_is_sent() -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_contract_in_process(api: str) -> None:
     app = create_app(clock=VirtualClock(), check_responses=True)
-    spec = specs_dir() / ADAPTERS[api].spec_file
+    contract = Contract.of(api)
 
-    failures = verify(spec, f"http://mockbatch.test/{api}", app=app, exempt=exemptions(api))
+    failures = verify(
+        contract.spec, f"http://mockbatch.test/{api}", app=app, exempt=contract.exempt
+    )
 
     assert failures == {}
     assert len(app.state.mock.journal) > 50, "schemathesis sent too few requests to mean anything"
@@ -44,9 +46,10 @@ def test_contract_in_process(api: str) -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_contract_over_a_socket(api: str) -> None:
     app = create_app(clock=VirtualClock(), check_responses=True)
-    spec = specs_dir() / ADAPTERS[api].spec_file
+    contract = Contract.of(api)
     with ServerThread(app) as server:
-        failures = verify(spec, f"{server.url}/{api}", exempt=exemptions(api), max_examples=10)
+        url = f"{server.url}/{api}"
+        failures = verify(contract.spec, url, exempt=contract.exempt, max_examples=10)
     assert failures == {}
     broken = [
         (e.path, e.status, v)

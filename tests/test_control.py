@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from mockbatch import load_scenarios
-from mockbatch.apis.registry import ADAPTERS
+from mockbatch.registry import names
 
 BATCH = "/ivvy/api/1.0/batch"
 DOCS_RUNNING = "a7ec88af7d710bf51b188004bb532d77"
@@ -15,7 +15,7 @@ JOB = {"namespace": "test", "action": "ping", "params": {}}
 def test_health_names_the_apis_clock_and_scenarios(client: httpx.Client) -> None:
     body = client.get("/__mockbatch/health").json()
     assert body["status"] == "ok"
-    assert body["apis"] == sorted(ADAPTERS)
+    assert body["apis"] == names()
     assert body["clock"] == {"kind": "virtual", "now": "2026-01-01T00:00:00+00:00"}
     assert [s["name"] for s in body["scenarios"]] == [s.name for s in load_scenarios()]
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from mockbatch import ServerThread, VirtualClock, create_app
-from mockbatch.apis.registry import ADAPTERS
 from mockbatch.mock import Mock
+from mockbatch.registry import names
 from mockbatch.scenarios import Scenario
 from mockbatch.transport import InProcessTransport
 
@@ -150,7 +150,7 @@ def test_unknown_control_paths_get_404_json(client: httpx.Client) -> None:
 def test_a_path_under_no_api_is_404_json_and_journaled_for_any_method(
     client: httpx.Client, mock: Mock, method: str
 ) -> None:
-    apis = [f"/{name}" for name in ADAPTERS]  # every API served, in registry order
+    apis = [f"/{name}" for name in names()]  # every API served, in the registry's order (by name)
     for path, message in [
         ("/elsewhere", "no API at /elsewhere"),
         ("/ivvy", "no operation at /ivvy; the ivvy API's routes start with /ivvy/"),

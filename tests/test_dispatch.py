@@ -23,7 +23,7 @@ BATCH = "/ivvy/api/1.0/batch"
 def _adapter(app: Starlette) -> object:
     mount = next(r for r in app.routes if getattr(r, "path", None) == "/ivvy")
     api: ApiApp = mount.app  # type: ignore[attr-defined]
-    return api.adapter
+    return api.provider
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ def http(mock: Mock, app: Any) -> httpx.Client:
 
 
 def memos(app: Any) -> list[Memo]:
-    """Every memo the app keeps: each API's, and the iVvy adapter's."""
+    """Every memo the app keeps: each API's, and the iVvy provider's."""
     found = [memo for api in app.apis.values() for memo in (api._validated, api._queries)]
-    return [*found, app.apis["ivvy"].adapter._checked]
+    return [*found, app.apis["ivvy"].provider._checked]
 
 
 def load_run(http: httpx.Client, rounds: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mockbatch.apis.registry import ADAPTERS
+from mockbatch.registry import names
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "examples"
@@ -27,7 +27,7 @@ def readme_examples() -> dict[str, str]:
     return dict(blocks)
 
 
-@pytest.mark.parametrize("api", sorted(ADAPTERS))
+@pytest.mark.parametrize("api", names())
 def test_every_api_has_an_example_in_the_readme(api: str) -> None:
     name = f"tests/examples/test_{api}_client.py"
     path = ROOT / name

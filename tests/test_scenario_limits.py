@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from mockbatch import cli, yamlfile
-from mockbatch.apis.registry import ADAPTERS
 from mockbatch.app import check_scenario, load_scenarios
 from mockbatch.errors import LoadError
+from mockbatch.registry import names
 from mockbatch.scenarios import Scenario
 
 BAD = Path(__file__).parent / "scenarios" / "bad"
@@ -149,7 +149,7 @@ def test_many_adapter_problems_are_capped_too(monkeypatch: pytest.MonkeyPatch) -
 # -- every key is checked ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("api", sorted(ADAPTERS))
+@pytest.mark.parametrize("api", names())
 def test_every_api_refuses_a_misspelt_shared_option_with_a_hint(api: str) -> None:
     (found,) = [p for p in problems_of(f"api: {api}\noptions:\n  colbacks: {{}}\n")]
 
@@ -159,7 +159,7 @@ def test_every_api_refuses_a_misspelt_shared_option_with_a_hint(api: str) -> Non
     assert "auth, callbacks, " in found
 
 
-@pytest.mark.parametrize("api", sorted(ADAPTERS))
+@pytest.mark.parametrize("api", names())
 def test_every_api_takes_the_shared_options(api: str) -> None:
     text = (
         f"api: {api}\noptions:\n  auth: {{mode: lenient}}\n  callbacks: {{max_attempts: 2}}\n"
@@ -169,7 +169,7 @@ def test_every_api_takes_the_shared_options(api: str) -> None:
     assert check_scenario(Scenario.from_text(text)) == []
 
 
-@pytest.mark.parametrize("api", sorted(ADAPTERS))
+@pytest.mark.parametrize("api", names())
 def test_every_api_refuses_a_match_on_a_field_its_items_lack(api: str) -> None:
     (found,) = problems_of(f"api: {api}\nrules:\n  - match: {{colour: red}}\n")
 

@@ -18,7 +18,7 @@ import pytest
 from mockbatch.app import check_scenario, load_scenarios
 from mockbatch.engine import After
 from mockbatch.errors import LoadError
-from mockbatch.scenarios import Scenario
+from mockbatch.scenarios import Scenario, outcome_for
 from mockbatch.templates import render
 
 CORPUS = Path(__file__).parent / "scenarios"
@@ -156,9 +156,9 @@ def test_rule_with_dotted_key_matches_inside_params() -> None:
     event_13 = {"namespace": "event", "action": "inviteContacts", "params": {"event": 13}}
     event_12 = {"namespace": "event", "action": "inviteContacts", "params": {"event": 12}}
 
-    assert scenario.outcome_for(event_13) is scenario.rules[0].outcome
+    assert outcome_for([scenario], event_13) is scenario.rules[0].outcome
     assert scenario.rules[0].outcome.fails(1)
-    assert scenario.outcome_for(event_12) is scenario.default
+    assert outcome_for([scenario], event_12) is scenario.default
 
 
 def test_rule_with_glob_pattern() -> None:
@@ -166,13 +166,13 @@ def test_rule_with_glob_pattern() -> None:
     get_event = {"namespace": "event", "action": "getEventList", "params": {}}
     get_nothing = {"namespace": "event", "action": "addEvent", "params": {}}
 
-    assert scenario.outcome_for(get_event) is scenario.rules[1].outcome
-    assert scenario.outcome_for(get_nothing) is scenario.default
+    assert outcome_for([scenario], get_event) is scenario.rules[1].outcome
+    assert outcome_for([scenario], get_nothing) is scenario.default
     assert scenario.rules[1].outcome.after == After(polls=2)
 
 
 def test_rule_with_fail_every_fails_every_third_item() -> None:
-    outcome = load("ivvy_rules.yaml").outcome_for({"namespace": "contact", "action": "x"})
+    outcome = outcome_for([load("ivvy_rules.yaml")], {"namespace": "contact", "action": "x"})
     assert outcome is not None
     job = {"namespace": "contact", "action": "addOrUpdateContact", "params": {}}
 
@@ -186,7 +186,8 @@ def test_rule_with_fail_every_fails_every_third_item() -> None:
 
 def test_default_outcome_when_no_rule_matches() -> None:
     scenario = load("ivvy_rules.yaml")
-    outcome = scenario.outcome_for({"namespace": "venue", "action": "getVenueList", "params": {}})
+    view = {"namespace": "venue", "action": "getVenueList", "params": {}}
+    outcome = outcome_for([scenario], view)
 
     assert outcome == scenario.default
     assert outcome is not None
@@ -232,11 +233,11 @@ def test_check_items_verdicts_errors_and_rules() -> None:
         (True, None),
     ]
     moon = {"content": "The moon is cheese", "context": {"source": "textbook"}}
-    assert scenario.outcome_for(moon) is scenario.rules[0].outcome
-    timeout = scenario.outcome_for({"content": "a timeout"})
+    assert outcome_for([scenario], moon) is scenario.rules[0].outcome
+    timeout = outcome_for([scenario], {"content": "a timeout"})
     assert timeout is not None
     assert timeout.fails(1)
-    assert scenario.outcome_for({"content": "anything else"}) is None  # no default
+    assert outcome_for([scenario], {"content": "anything else"}) is None  # no default
 
 
 # -- bad files --------------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_from_dict_builds_a_scenario_from_parsed_data() -> None:
     assert scenario.name == "inline"
     assert scenario.source == "<scenario>"
     assert scenario.batches[0].items[0].body == {"on": True}
-    assert scenario.outcome_for({"namespace": "event"}) is scenario.rules[0].outcome
+    assert outcome_for([scenario], {"namespace": "event"}) is scenario.rules[0].outcome
     assert check_scenario(scenario) == []
 
 
@@ -293,7 +294,7 @@ def test_from_dict_problems_have_no_file_and_point_at_line_1() -> None:
 
     assert [str(p) for p in caught.value.problems] == [
         "<scenario>:1: api: 'ivy' is not allowed (did you mean 'ivvy'?)"
-        " (valid: ivvy, trigger, runtype, check, openai, anthropic)"
+        " (valid: anthropic, check, ivvy, openai, runtype, trigger)"
     ]
 
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from mockbatch import Scenario, __version__
-from mockbatch.apis.registry import ADAPTERS
 from mockbatch.cli import main
+from mockbatch.registry import names
 from mockbatch.resources import default_scenarios_dir
 
 STARTED = 60.0  # seconds a busy machine may take to print the banner
@@ -108,12 +108,12 @@ def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> No
 
     assert port != 0 and url == f"http://127.0.0.1:{port}"
     files = sorted(shipped.glob("*.yaml"))
-    names = [Scenario.from_path(path) for path in files]
+    loaded = [Scenario.from_path(path) for path in files]
     assert serve.banner == [
         f"mockbatch: loaded {len(files)} scenario file(s):",
-        *(f"  {path}: {s.api} scenario '{s.name}'" for path, s in zip(files, names, strict=True)),
+        *(f"  {path}: {s.api} scenario '{s.name}'" for path, s in zip(files, loaded, strict=True)),
         "mockbatch: serving "
-        + ", ".join(f"{url}/{name}" for name in sorted(ADAPTERS))
+        + ", ".join(f"{url}/{name}" for name in names())
         + f" (control API {url}/__mockbatch, wall clock)",
     ]
 

@@ -1,9 +1,7 @@
-"""Provider adapters: wire shapes only. They read and command the engine; they own no state.
-
-Each adapter turns a validated :class:`Call` into a :class:`Reply` and renders every
-:class:`~mockbatch.errors.ApiError` in its provider's error format. An adapter may also say what
-a journaled request did to a batch (:class:`Observes`), which the pytest plugin's client-behaviour
-assertions read.
+"""What providers and the dispatcher share: a matched request (:class:`Call`), its answer
+(:class:`Reply`), what a journaled request did (:class:`Observation`, for the pytest plugin's
+client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
+:class:`mockbatch.provider.Provider`; the built-in providers are this package's subpackages.
 """
 
 from __future__ import annotations
@@ -11,19 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .. import wirejson
-from ..errors import ApiError, Violation
+from ..errors import Violation
 
 if TYPE_CHECKING:
     from ..engine import Batch
-    from ..journal import Entry
-    from ..mock import Mock
-    from ..scenarios import Scenario
-    from ..specs import Operation, Spec
-
-from ..errors import Problem
+    from ..specs import Operation
 
 NO_BODY: Any = object()
 
@@ -92,17 +85,6 @@ class Observation:
     next_page: str | None = None
 
 
-class Observes(Protocol):
-    """Optional on an adapter: ``observe(entry)`` classifies one journaled request.
-
-    Return None for a request that concerns no batch. Read only the entry (method, path, query,
-    body, status, response): it runs after the fact, in the test's thread.
-    """
-
-    @classmethod
-    def observe(cls, entry: Entry) -> Observation | None: ...
-
-
 FROZEN_MAX_ITEMS = 10_000  # bigger (generated) batches: pages are made afresh every time
 # Bodies kept per batch: the few pages a polling client reads again and again (a client paging
 # through every offset and limit would otherwise make a completed batch hold them all).
@@ -126,31 +108,3 @@ def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any])
     ):
         bodies[key] = (body, raw)
     return Reply(200, body, raw=raw)
-
-
-class Adapter(Protocol):
-    """What every provider module provides."""
-
-    name: ClassVar[str]
-    spec_file: ClassVar[str]
-    verify_exemptions: ClassVar[Mapping[str, str]]
-    """schemathesis checks that cannot hold for this API, each with the reason: the suite's
-    contract tests and ``mockbatch verify`` run every other check (``{}``: none)."""
-    # Headers, besides the usual ones (Authorization...), whose values the journal masks:
-    # the provider's own key or signature headers, received or sent with a callback.
-    secret_headers: ClassVar[tuple[str, ...]]
-
-    def __init__(self, mock: Mock, spec: Spec) -> None: ...
-
-    def handle(self, call: Call) -> Reply:
-        """Answer a matched request (raise :class:`ApiError` to answer with an error)."""
-        ...
-
-    def error(self, error: ApiError) -> Reply:
-        """Render ``error`` in the provider's format."""
-        ...
-
-    @classmethod
-    def check_scenario(cls, scenario: Scenario) -> list[Problem]:
-        """Problems with a scenario for this API that the generic schema cannot see."""
-        ...

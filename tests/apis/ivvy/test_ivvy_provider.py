@@ -47,7 +47,7 @@ def test_the_test_profile_reads_a_finished_batch_of_the_shipped_scenario() -> No
 
 
 def test_the_api_key_is_the_key_of_the_iws_signature(app: Starlette) -> None:
-    provider = app.apis["ivvy"].adapter
+    provider = app.apis["ivvy"].provider
 
     assert provider.api_key({"x-api-authorization": SIGNED.format(key="ABC123")}) == "ABC123"
     assert provider.api_key({"authorization": "Bearer k2"}) == "k2"

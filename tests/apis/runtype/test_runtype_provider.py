@@ -35,4 +35,4 @@ def test_the_test_profile_reads_a_finished_batch_of_the_shipped_scenario() -> No
     assert answer.json()["batchExecutionId"] == profile.batch_id
     assert answer.json()["status"] == "completed"
     assert refused.status_code == 401
-    assert set(refused.json()) == set(unknown.json()) == profile.error_keys
+    assert set(refused.json()) == set(unknown.json()) == {*profile.error_keys, "details"}
