@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Adapter
-from .check import CheckAdapter
+from .check import CheckProvider
 from .ivvy import IvvyProvider
 from .openai import OpenaiProvider
 from .runtype import RuntypeProvider
@@ -13,6 +13,6 @@ ADAPTERS: dict[str, type[Adapter]] = {
     IvvyProvider.name: IvvyProvider,
     TriggerProvider.name: TriggerProvider,
     RuntypeProvider.name: RuntypeProvider,
-    CheckAdapter.name: CheckAdapter,
+    CheckProvider.name: CheckProvider,
     OpenaiProvider.name: OpenaiProvider,
 }
