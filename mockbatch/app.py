@@ -21,7 +21,6 @@ from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
 from .explain import capped
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
-from .legacy import Legacy
 from .mock import Mock
 from .provider import Provider, operation_problems
 from .scenarios import Scenario, load_paths
@@ -133,8 +132,6 @@ def _api_app(
 
 def _check_operations(made: type[Provider], spec: Spec) -> None:
     """Refuse to start a provider whose ``operations`` and spec disagree."""
-    if issubclass(made, Legacy):  # TRANSITIONAL (issue 11): dispatches by itself until moved
-        return
     problems = operation_problems(made, spec)
     if problems:
         where = f"provider {made.name!r} ({made.__module__}.{made.__qualname__})"

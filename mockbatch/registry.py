@@ -50,10 +50,6 @@ def _provider(name: str, value: str, loaded: object) -> type[Provider]:
         if loaded.name != name:
             raise LoadError([_bad(name, value, f"its class is named {loaded.name!r}")])
         return loaded
-    from .legacy import as_provider  # issue 11's transition: an adapter not yet a Provider
-
-    if isinstance(loaded, type) and getattr(loaded, "name", None) == name:
-        return as_provider(loaded)
     raise LoadError([_bad(name, value, "it is not a mockbatch.provider.Provider subclass")])
 
 

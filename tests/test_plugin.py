@@ -112,7 +112,7 @@ def test_faults_do_not_outlive_their_test(mockbatch):
     assert ask(client(mockbatch), "progress", RUNNING).status_code == 200
 
 def test_helpful_errors(mockbatch):
-    with pytest.raises(ValueError, match="mockbatch serves no API 'nope' \\(valid: anthropic, check"):
+    with pytest.raises(ValueError, match="mockbatch serves no API 'nope' \\(valid: anthropic"):
         mockbatch.base_url("nope")
     with pytest.raises(KeyError, match="no batch 'x' \\(batches: "):
         mockbatch.batch("x")

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine import Batch, GeneratedItems, ItemState
+from ...engine import Batch, GeneratedItems, ItemState
 
 VERDICTS = ("true", "false", "uncertain")
 ITEM_STATUSES = ("pending", "queued", "processing", "completed", "failed", "skipped")

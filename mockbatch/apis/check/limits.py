@@ -1,5 +1,5 @@
 """Check's Pro-plan limits. The rate limit is counted per API key by the shared
-:class:`~mockbatch.faults.RateLimiter` (``CheckAdapter.default_rate_limit``): every response
+:class:`~mockbatch.faults.RateLimiter` (``CheckProvider.default_rate_limit``): every response
 carries ``X-RateLimit-*``; nothing is refused unless a scenario sets ``options.rate_limit``."""
 
 from __future__ import annotations

@@ -12,15 +12,11 @@ from mockbatch import VirtualClock
 from mockbatch.engine import GeneratedItems
 from mockbatch.mock import Mock
 
-BIG = "/check/v1/batch/batch_generated1m"
-KEY = {"Authorization": "Bearer vfy_test_key"}
+from .helpers import results
 
 
 def page(client: httpx.Client, **params: Any) -> dict[str, Any]:
-    response = client.get(f"{BIG}/results", params=params, headers=KEY)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return results(client, "batch_generated1m", **params)
 
 
 def test_a_million_items_serve_a_filtered_page(client: httpx.Client, clock: VirtualClock) -> None:

@@ -11,23 +11,13 @@ import httpx
 from mockbatch import VirtualClock
 from mockbatch.mock import Mock
 
-BATCHES = "/check/v1/batch"
-UPLOAD = "/check/v1/batch/upload"
-KEY = {"Authorization": "Bearer vfy_test_key"}
-
-
-def upload(
-    client: httpx.Client, name: str, data: bytes, ctype: str | None = None
-) -> httpx.Response:
-    file = (name, data, ctype) if ctype else (name, data)
-    return client.post(UPLOAD, files={"file": file}, headers=KEY)
+from .helpers import BATCHES, KEY, UPLOAD, results, upload
 
 
 def items_of(client: httpx.Client, file_id: str) -> list[dict[str, Any]]:
     created = client.post(BATCHES, json={"fileId": file_id}, headers=KEY)
     assert created.status_code == 202, created.text
-    page = client.get(f"{BATCHES}/{created.json()['id']}/results", headers=KEY).json()
-    items: list[dict[str, Any]] = page["items"]
+    items: list[dict[str, Any]] = results(client, created.json()["id"])["items"]
     return items
 
 

@@ -10,28 +10,12 @@ import httpx
 import pytest
 
 from mockbatch import Scenario, VirtualClock
-from mockbatch.apis.check_render import decision
+from mockbatch.apis.check.render import decision
 from mockbatch.mock import Mock
 
-BATCHES = "/check/v1/batch"
-KEY = {"Authorization": "Bearer vfy_test_key"}
-DOCS = "batch_abc123def456"
+from .helpers import BATCHES, DOCS, KEY, create, results
+
 ITEM_STATUSES = ("pending", "queued", "processing", "completed", "failed", "skipped")
-
-
-def results(client: httpx.Client, batch_id: str, **params: Any) -> dict[str, Any]:
-    response = client.get(f"{BATCHES}/{batch_id}/results", params=params, headers=KEY)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def create(client: httpx.Client, *contents: str, **fields: Any) -> dict[str, Any]:
-    items = [{"content": c} for c in contents]
-    response = client.post(BATCHES, json={"items": items, **fields}, headers=KEY)
-    assert response.status_code == 202, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def assert_consistent(page: dict[str, Any]) -> Counter[str]:

@@ -9,9 +9,7 @@ import pytest
 
 from mockbatch import VirtualClock
 
-BATCHES = "/check/v1/batch"
-KEY = {"Authorization": "Bearer vfy_test_key"}
-DOCS = "batch_abc123def456"
+from .helpers import BATCHES, DOCS, KEY
 
 
 def details(response: httpx.Response) -> list[dict[str, str]]:
@@ -326,13 +324,13 @@ def test_errors_before_the_adapter_and_bugs_keep_the_envelope_and_headers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mockbatch import create_app
-    from mockbatch.apis.check import CheckAdapter
+    from mockbatch.apis.check import CheckProvider
     from mockbatch.transport import InProcessTransport
 
-    def broken(self: CheckAdapter, call: object) -> None:
+    def broken(self: CheckProvider, call: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(CheckAdapter, "_list", broken)
+    monkeypatch.setitem(CheckProvider.operations, "listBatches", broken)
     app = create_app(clock=VirtualClock(), max_body=1024)
     with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
         too_big = http.post(

@@ -15,7 +15,7 @@ import pytest
 
 from mockbatch import ServerThread, SystemClock, create_app
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def walkthrough() -> str:

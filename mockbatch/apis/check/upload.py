@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import wirejson
-from .check_limits import MAX_CONTENT, MAX_FILE_ITEMS
+from ... import wirejson
+from .limits import MAX_CONTENT, MAX_FILE_ITEMS
 
 RowError = dict[str, Any]
 MAX_WARNINGS = 100

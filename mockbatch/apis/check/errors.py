@@ -11,11 +11,18 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import ApiError
-from ..yamlfile import key_path
+from ...errors import ApiError, MethodNotAllowed, NotFound
+from ...yamlfile import key_path
+from .. import Reply
 
 Detail = dict[str, str]
 
+FAULT_CODES = {  # injected faults and rate limits: Check's documented codes
+    429: "rate_limited",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
 _TYPES = {
     "string": "a string",
     "object": "an object",
@@ -57,6 +64,31 @@ class CheckError(ApiError):
         if self.request_id:
             error["requestId"] = self.request_id
         return {"error": error}
+
+
+def error_reply(error: ApiError) -> Reply:
+    """Any error as Check's envelope: its own errors as they are, the mock's (405, 404, 413,
+    injected faults, rate limits) with Check's codes, anything else as 500 ``internal_error``."""
+    if isinstance(error, CheckError):
+        return Reply(error.status, error.render(), error.headers)
+    headers: dict[str, str] = {}
+    if isinstance(error, MethodNotAllowed):
+        headers["allow"] = ", ".join(error.details.get("allow", []))
+        body = {"error": {"code": "method_not_allowed", "message": error.message}}
+        return Reply(405, body, headers)
+    if isinstance(error, NotFound):
+        return Reply(404, {"error": {"code": "not_found", "message": error.message}}, headers)
+    if error.status == 413:
+        message = "Request body exceeds the server's maximum size"
+        return Reply(413, {"error": {"code": "payload_too_large", "message": message}}, headers)
+    code = FAULT_CODES.get(error.status)
+    if code is not None:
+        found: dict[str, Any] = {"code": code, "message": error.message}
+        if "retry_after" in error.details:
+            found["retryAfter"] = error.details["retry_after"]
+        return Reply(error.status, {"error": found}, headers)
+    body = {"error": {"code": "internal_error", "message": "Internal server error"}}
+    return Reply(500, body, headers)
 
 
 def not_found(what: str = "Batch") -> CheckError:

@@ -17,7 +17,8 @@ from mockbatch.app import load_scenarios
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
-AUTH = {"authorization": "Bearer vfy_test"}
+from .helpers import KEY, create, poll
+
 SECRET = "whsec_test"
 
 
@@ -25,16 +26,6 @@ def webhook_to(mock: Mock, url: str) -> None:
     mock.load(
         Scenario.from_dict({"api": "check", "options": {"webhook": {"url": url, "secret": SECRET}}})
     )
-
-
-def create(client: httpx.Client, *claims: str) -> str:
-    body = {"items": [{"content": c} for c in claims]}
-    batch_id: str = client.post("/check/v1/batch", json=body, headers=AUTH).json()["id"]
-    return batch_id
-
-
-def poll(client: httpx.Client, batch_id: str) -> httpx.Response:
-    return client.get(f"/check/v1/batch/{batch_id}", headers=AUTH)
 
 
 def verify(header: str, body: bytes) -> bool:
@@ -58,7 +49,7 @@ def test_a_finished_batch_sends_one_signed_event(
 ) -> None:
     with receiver() as target:
         webhook_to(mock, target.url)
-        batch_id = create(client, *claims)
+        batch_id = create(client, *claims)["id"]
         poll(client, batch_id)
         assert target.received == []  # running: nothing yet
         final = poll(client, batch_id).json()  # the shipped rules finish items at the 2nd poll
@@ -80,15 +71,15 @@ def test_a_finished_batch_sends_one_signed_event(
 def test_a_cancelled_batch_sends_no_event(client: httpx.Client, mock: Mock) -> None:
     with receiver() as target:
         webhook_to(mock, target.url)
-        batch_id = create(client, "The Moon orbits the Earth.")
-        client.post(f"/check/v1/batch/{batch_id}/cancel", headers=AUTH)
+        batch_id = create(client, "The Moon orbits the Earth.")["id"]
+        client.post(f"/check/v1/batch/{batch_id}/cancel", headers=KEY)
         poll(client, batch_id)
         poll(client, batch_id)
         assert mock.outbox.wait(lambda: mock.outbox.deliveries != [], timeout=0.2) is False
     assert target.received == []
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 README_URL = "http://127.0.0.1:9000/hooks"
 
 
@@ -114,7 +105,7 @@ def test_the_readmes_webhook_block_alone_sends_events(tmp_path: Path, given: str
             app.state.mock.reset()
         transport = InProcessTransport(app)
         with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
-            batch_id = create(http, "The Moon orbits the Earth.")
+            batch_id = create(http, "The Moon orbits the Earth.")["id"]
             final = poll(http, batch_id).json()
             (got,) = target.wait_for(1)
 

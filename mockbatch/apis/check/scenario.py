@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Problem
-from ..scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
-from ..templates import has_placeholders
-from .check_render import ACCEPT_THRESHOLD, ESCALATE_THRESHOLD, VERDICTS
+from ...errors import Problem
+from ...scenarios import Outcome, Scenario, match_problems, options_problems, options_validator
+from ...templates import has_placeholders
+from .render import ACCEPT_THRESHOLD, ESCALATE_THRESHOLD, VERDICTS
 
 Path = list[str | int]
 

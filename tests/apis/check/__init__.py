@@ -1,0 +1,1 @@
+"""Check's tests; ``helpers`` holds the requests they share."""
