@@ -119,6 +119,32 @@ def test_each_endpoint_s_bodies_parse_as_the_sdk_type(
     assert [getattr(p, "model", None) for p in parsed] == ["m-1", "m-1"]
 
 
+def test_the_shipped_batch_s_input_file_is_declared_and_usable(
+    sdk: OpenAI, clock: VirtualClock
+) -> None:
+    done = sdk.batches.retrieve("batch_done")
+    declared = sdk.files.retrieve(done.input_file_id)
+    text = sdk.files.content(done.input_file_id).text
+
+    assert (declared.id, declared.filename, declared.purpose) == (
+        "file-scenario-input",
+        "batch_done_input.jsonl",
+        "batch",
+    )
+    assert declared.bytes == len(text.encode())
+    assert [json.loads(x)["custom_id"] for x in text.splitlines()] == [
+        "request-1",
+        "fail-request-2",
+    ]
+    again = sdk.batches.create(
+        input_file_id=declared.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    while again.status != "completed":
+        again = sdk.batches.retrieve(again.id)
+    assert again.request_counts is not None
+    assert again.request_counts.model_dump() == {"total": 2, "completed": 1, "failed": 1}
+
+
 def test_batches_list_auto_paginates(sdk: OpenAI) -> None:
     file_id = sdk.files.create(file=("in.jsonl", jsonl("a")), purpose="batch").id
     made = [
@@ -194,7 +220,7 @@ def test_files_list_delete_and_errors(sdk: OpenAI) -> None:
     ascending = [f.id for f in sdk.files.list(purpose="batch", order="asc", limit=1)]
     deleted = sdk.files.delete(second.id)
 
-    assert ascending == [first.id]
+    assert ascending == ["file-scenario-input", first.id]  # the shipped one is older
     assert deleted.deleted is True and deleted.id == second.id
     with pytest.raises(openai.NotFoundError) as caught:
         sdk.files.retrieve(second.id)
