@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def run(count: int, endpoint: str) -> None:
         rows.append(("create", took, len(created.content), rss_mb(pid)))
         batch = created.json()
         while batch["status"] not in ("completed", "failed", "expired", "cancelled"):
-            got, took = timed(lambda b=batch["id"]: http.get(f"{API}/batches/{b}"))
+            got, took = timed(partial(http.get, f"{API}/batches/{batch['id']}"))
             batch = got.json()
             rows.append((f"retrieve: {batch['status']}", took, len(got.content), rss_mb(pid)))
         for label, file_id in [
@@ -115,7 +116,7 @@ def run(count: int, endpoint: str) -> None:
             ("error download", batch["error_file_id"]),
             ("output again", batch["output_file_id"]),
         ]:
-            got, took = timed(lambda f=file_id: http.get(f"{API}/files/{f}/content"))
+            got, took = timed(partial(http.get, f"{API}/files/{file_id}/content"))
             rows.append((label, took, len(got.content), rss_mb(pid)))
     report(count, endpoint, rows, batch["request_counts"])
 

@@ -25,7 +25,7 @@ from mockbatch import Scenario, ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
-from .helpers import jsonl, line
+from .helpers import jsonl
 
 SECRET = "whsec_bW9ja2JhdGNoLXdlYmhvb2stc2VjcmV0"
 
