@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import openai
 import pytest
 from conftest import assert_contract_kept
 from openai import OpenAI
-from openai.types import CreateEmbeddingResponse
+from openai.types import Completion, CreateEmbeddingResponse, ModerationCreateResponse
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
+from pydantic import BaseModel
 from receiver import receiver
 from starlette.applications import Starlette
 
@@ -22,7 +25,7 @@ from mockbatch import Scenario, ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
-from .helpers import jsonl, line
+from .helpers import jsonl
 
 SECRET = "whsec_bW9ja2JhdGNoLXdlYmhvb2stc2VjcmV0"
 
@@ -88,18 +91,58 @@ def test_a_batch_from_upload_to_its_output_and_error_files(
     assert_contract_kept(mock)
 
 
-def test_embeddings_parse_as_the_sdk_type(sdk: OpenAI, clock: VirtualClock) -> None:
-    data = "\n".join(
-        line(f"e{n}", "/v1/embeddings", model="text-embedding-3-small") for n in range(2)
-    ).encode()
-    batch, _ = _run(sdk, clock, data, "/v1/embeddings")
+ENDPOINT_TYPES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
+    ("/v1/chat/completions", ChatCompletion, {"messages": [{"role": "user", "content": "x"}]}),
+    ("/v1/responses", Response, {"input": "x"}),
+    ("/v1/embeddings", CreateEmbeddingResponse, {"input": "x"}),
+    ("/v1/completions", Completion, {"prompt": "x"}),
+    ("/v1/moderations", ModerationCreateResponse, {"input": "x"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kind", "body"), ENDPOINT_TYPES, ids=[e[0] for e in ENDPOINT_TYPES]
+)
+def test_each_endpoint_s_bodies_parse_as_the_sdk_type(
+    sdk: OpenAI, clock: VirtualClock, endpoint: str, kind: type[BaseModel], body: dict[str, Any]
+) -> None:
+    requests = [
+        {"custom_id": f"r{n}", "method": "POST", "url": endpoint, "body": {"model": "m-1", **body}}
+        for n in range(2)
+    ]
+    data = "\n".join(json.dumps(r) for r in requests).encode()
+    batch, _ = _run(sdk, clock, data, endpoint)
 
     assert batch.output_file_id is not None
     lines = sdk.files.content(batch.output_file_id).text.splitlines()
-    parsed = [
-        CreateEmbeddingResponse.model_validate(json.loads(x)["response"]["body"]) for x in lines
+    parsed = [kind.model_validate(json.loads(x)["response"]["body"]) for x in lines]
+    assert [getattr(p, "model", None) for p in parsed] == ["m-1", "m-1"]
+
+
+def test_the_shipped_batch_s_input_file_is_declared_and_usable(
+    sdk: OpenAI, clock: VirtualClock
+) -> None:
+    done = sdk.batches.retrieve("batch_done")
+    declared = sdk.files.retrieve(done.input_file_id)
+    text = sdk.files.content(done.input_file_id).text
+
+    assert (declared.id, declared.filename, declared.purpose) == (
+        "file-scenario-input",
+        "batch_done_input.jsonl",
+        "batch",
+    )
+    assert declared.bytes == len(text.encode())
+    assert [json.loads(x)["custom_id"] for x in text.splitlines()] == [
+        "request-1",
+        "fail-request-2",
     ]
-    assert [p.model for p in parsed] == ["text-embedding-3-small"] * 2
+    again = sdk.batches.create(
+        input_file_id=declared.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    while again.status != "completed":
+        again = sdk.batches.retrieve(again.id)
+    assert again.request_counts is not None
+    assert again.request_counts.model_dump() == {"total": 2, "completed": 1, "failed": 1}
 
 
 def test_batches_list_auto_paginates(sdk: OpenAI) -> None:
@@ -177,7 +220,7 @@ def test_files_list_delete_and_errors(sdk: OpenAI) -> None:
     ascending = [f.id for f in sdk.files.list(purpose="batch", order="asc", limit=1)]
     deleted = sdk.files.delete(second.id)
 
-    assert ascending == [first.id]
+    assert ascending == ["file-scenario-input", first.id]  # the shipped one is older
     assert deleted.deleted is True and deleted.id == second.id
     with pytest.raises(openai.NotFoundError) as caught:
         sdk.files.retrieve(second.id)
