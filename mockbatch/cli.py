@@ -175,6 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if not _loopback(args.host):
         print(_exposed(args.host, args.control_token is not None), file=sys.stderr)
+    _reporting = ClockReport(clock)  # held while serving: the clock holds its listener weakly
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     try:
@@ -210,10 +211,29 @@ def _banner(
     names = [args.api] if args.api else sorted(ADAPTERS)
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
+    lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui")
     lines.append(
         f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"
     )
     return lines
+
+
+class ClockReport:
+    """Says in the terminal where time travel took the clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        if isinstance(clock, SystemClock | VirtualClock):
+            clock.on_change(self.moved)
+
+    def moved(self) -> None:
+        offset = getattr(self.clock, "offset", None)
+        where = (
+            f"{offset:.0f} s ahead of real time"
+            if offset is not None
+            else self.clock.now().isoformat()
+        )
+        print(f"mockbatch: the clock is now {where}", file=sys.stderr)
 
 
 def _loopback(host: str) -> bool:

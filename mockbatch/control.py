@@ -19,7 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import wirejson
-from .clock import VirtualClock, parse_time
+from .clock import MovableClock, parse_time
 from .dispatch import read_body
 from .engine import Batch, ItemState
 from .errors import ControlError, LoadError, Problem
@@ -105,10 +105,7 @@ async def health(request: Request) -> Response:
         {
             "status": "ok",
             "apis": sorted(request.app.state.apis),
-            "clock": {
-                "kind": getattr(mock.clock, "name", "custom"),
-                "now": mock.clock.now().isoformat(),
-            },
+            "clock": {"kind": getattr(mock.clock, "name", "custom"), **clock_json(mock)},
             "scenarios": [
                 {"name": s.name, "api": s.api, "source": s.source} for s in mock.scenarios
             ],
@@ -122,14 +119,15 @@ async def reset(request: Request) -> Response:
 
 
 async def clock(request: Request) -> Response:
-    return JSONAnswer({"now": _mock(request).clock.now().isoformat()})
+    return JSONAnswer(clock_json(_mock(request)))
 
 
 async def move_clock(request: Request) -> Response:
-    """``{"advance": seconds}`` or ``{"set": "<ISO time>"}``, within the clock's range."""
+    """``{"advance": seconds}`` or ``{"set": "<ISO time>"}``, within the clock's range; on the
+    wall clock, an offset over real time."""
     mock = _mock(request)
-    if not isinstance(mock.clock, VirtualClock):
-        return _bad("the clock is the wall clock; start with --clock virtual to move it", 409)
+    if not isinstance(mock.clock, MovableClock):
+        return _bad("this clock cannot be moved", 409)
     body = await _json_body(request)
     if not isinstance(body, dict) or len(body.keys() & {"advance", "set"}) != 1:
         return _bad('send {"advance": seconds} or {"set": "<ISO time>"}')
@@ -146,7 +144,16 @@ async def move_clock(request: Request) -> Response:
                 now = mock.clock.set(parse_time(body["set"]))
     except ValueError as exc:
         return _bad(str(exc))
-    return JSONAnswer({"now": now.isoformat()})
+    return JSONAnswer({**clock_json(mock), "now": now.isoformat()})
+
+
+def clock_json(mock: Mock) -> dict[str, Any]:
+    """The clock's time and, on the wall clock, its offset over real time in seconds."""
+    shown: dict[str, Any] = {"now": mock.clock.now().isoformat()}
+    offset = getattr(mock.clock, "offset", None)
+    if offset is not None:
+        shown["offset"] = offset
+    return shown
 
 
 def _iso(when: datetime | None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
-from .clock import Clock, VirtualClock
+from .clock import Clock, MovableClock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
@@ -78,12 +78,12 @@ class Mock:
         emptied.
 
         Scenarios added at run time are dropped unless ``keep_added``. A virtual clock goes
-        back to its start.
+        back to its start, the wall clock back to real time.
         """
         with self.engine.lock:
             if not keep_added:
                 self.added.clear()
-            if isinstance(self.clock, VirtualClock):
+            if isinstance(self.clock, MovableClock):
                 self.clock.reset()
             self.engine.clear()
             self.journal.clear()

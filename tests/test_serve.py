@@ -112,6 +112,7 @@ def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> No
         f"  {shipped / 'ivvy.yaml'}: ivvy scenario 'ivvy-docs'",
         f"  {shipped / 'runtype.yaml'}: runtype scenario 'runtype-docs'",
         f"  {shipped / 'trigger.yaml'}: trigger scenario 'trigger-docs'",
+        f"mockbatch: dashboard {url}/__mockbatch/ui",
         f"mockbatch: serving {url}/check, {url}/ivvy, {url}/runtype, {url}/trigger"
         f" (control API {url}/__mockbatch, wall clock)",
     ]
@@ -128,6 +129,7 @@ def test_the_banner_says_which_given_files_replace_the_shipped_ones(tmp_path: Pa
             "mockbatch: loaded 1 scenario file(s):",
             f"  {mine}: ivvy scenario 'mine'",
             f"mockbatch: not served (--api ivvy): {other}",
+            f"mockbatch: dashboard {served.url}/__mockbatch/ui",
             f"mockbatch: serving {served.url} (control API {served.url}/__mockbatch,"
             " virtual clock)",
         ]
@@ -216,3 +218,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
 
     assert (exited.value.code, capsys.readouterr().out) == (0, f"mockbatch {__version__}\n")
+
+
+def test_time_travel_is_reported_in_the_terminal(serve: Serve) -> None:
+    moved = httpx.post(f"{serve.url}/__mockbatch/clock", json={"advance": 259200})
+    assert moved.status_code == 200
+
+    assert serve.stop(signal.SIGTERM) == (
+        0,
+        ["mockbatch: the clock is now 259200 s ahead of real time"],
+    )
