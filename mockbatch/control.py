@@ -210,6 +210,34 @@ async def batch(request: Request) -> Response:
         return JSONAnswer(batch_json(found, mock.clock.now()))
 
 
+async def cancel_batch(request: Request) -> Response:
+    """Cancel a batch now, running items too; 409 once it has completed."""
+    return await _change_batch(request, cancel=True)
+
+
+async def finish_batch(request: Request) -> Response:
+    """Let every unfinished item of a batch finish now, with its outcome."""
+    return await _change_batch(request, cancel=False)
+
+
+async def _change_batch(request: Request, *, cancel: bool) -> Response:
+    mock = _mock(request)
+    with mock.engine.lock:
+        found = mock.engine.get(request.path_params["api"], request.path_params["id"])
+        if found is None:
+            return _bad("no such batch", 404)
+        now = mock.clock.now()
+        if cancel and found.completed_at(now) is not None:
+            return _bad("the batch has completed: there is nothing left to cancel", 409)
+        if cancel:
+            mock.engine.cancel(found, running_too=True)
+        else:
+            mock.engine.finish(found)
+        shown = batch_json(found, now)
+    mock.outbox.poke()  # a batch with a callback target may have completed
+    return JSONAnswer(shown)
+
+
 async def requests(request: Request) -> Response:
     mock = _mock(request)
     return JSONAnswer(
@@ -329,6 +357,8 @@ routes = [
     Route("/reset", Endpoint(post=reset)),
     Route("/clock", Endpoint(get=clock, post=move_clock)),
     Route("/batches", Endpoint(get=batches)),
+    Route("/batches/{api}/{id:path}/cancel", Endpoint(post=cancel_batch)),
+    Route("/batches/{api}/{id:path}/finish", Endpoint(post=finish_batch)),
     Route("/batches/{api}/{id:path}", Endpoint(get=batch)),
     Route("/requests", Endpoint(get=requests)),
     Route("/callbacks", Endpoint(get=callbacks)),
