@@ -169,10 +169,11 @@ function drawTimeline(t) {
   for (const [name, y] of Object.entries(lanes)) {
     const label = svg("text", { x: 4, y: y + 4 }); label.textContent = name; parts.push(label);
   }
-  for (const m of t.marks) {
-    parts.push(svg("line", { class: "mark", x1: x(m.at), x2: x(m.at), y1: 20, y2: 160 }, `${m.kind} ${time(m.at)}`));
-    const label = svg("text", { x: x(m.at) + 3, y: lanes.marks, class: "mark-label" }); label.textContent = m.kind; parts.push(label);
-  }
+  t.marks.forEach((m, n) => {  // labels alternate in height: marks often share a moment
+    parts.push(svg("line", { class: "mark", x1: x(m.at), x2: x(m.at), y1: 14, y2: 160 }, `${m.kind} ${time(m.at)}`));
+    const label = svg("text", { x: x(m.at) + 3, y: lanes.marks - 10 + (n % 3) * 11, class: "mark-label" });
+    label.textContent = m.kind; parts.push(label);
+  });
   t.requests.forEach((r, n) => {
     const cls = r.status >= 500 || r.status === null ? "bad" : r.status >= 400 ? "warn" : "ok";
     const y = lanes.requests + ((n % 3) - 1) * 6;  // overlapping polls stay visible
