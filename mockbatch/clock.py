@@ -150,7 +150,8 @@ def _check_advance(now: datetime, seconds: float, kind: str) -> None:
     room = (LATEST - now).total_seconds()
     if not seconds <= room:
         raise ValueError(
-            f"the {kind} clock stops at {LATEST.isoformat()}: it can advance {room:.0f} seconds more"
+            f"the {kind} clock stops at {LATEST.isoformat()}:"
+            f" it can advance {room:.0f} seconds more"
         )
 
 

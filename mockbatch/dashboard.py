@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import wirejson
@@ -53,18 +53,26 @@ async def home(request: Request) -> Response:
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse(f"{base}{PREFIX}/ui", status_code=303)
     apis = {name: f"{base}/{name}" for name in request.app.state.apis}
-    return JSONAnswer({"dashboard": f"{base}{PREFIX}/ui", "control": f"{base}{PREFIX}", "apis": apis})
+    return JSONAnswer(
+        {"dashboard": f"{base}{PREFIX}/ui", "control": f"{base}{PREFIX}", "apis": apis}
+    )
 
 
 async def page(request: Request) -> Response:
-    return FileResponse(UI / "index.html", media_type="text/html; charset=utf-8")
+    return _file("index.html", "text/html")
 
 
 async def asset(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in ASSETS:
         return JSONAnswer({"error": f"no dashboard file {name!r}"}, status_code=404)
-    return FileResponse(UI / name, media_type=f"{ASSETS[name]}; charset=utf-8")
+    return _file(name, ASSETS[name])
+
+
+def _file(name: str, media_type: str) -> Response:
+    """A file of the page (a few kilobytes, read whole; always the installed version)."""
+    content = (UI / name).read_bytes()
+    return Response(content, media_type=f"{media_type}; charset=utf-8")
 
 
 def snapshot(request: Request) -> dict[str, Any]:
@@ -195,7 +203,12 @@ def _items(batch: Batch, now: Any) -> list[dict[str, Any]]:
 
 def _callbacks(mock: Mock, batch: Batch) -> list[dict[str, Any]]:
     return [
-        {**attempt.to_json(), "at": attempt.time.isoformat(), "delivery": d.id, "url": d.message.url}
+        {
+            **attempt.to_json(),
+            "at": attempt.time.isoformat(),
+            "delivery": d.id,
+            "url": d.message.url,
+        }
         for d in mock.outbox.deliveries
         if d.message.api == batch.api and d.message.batch_id == batch.id
         for attempt in d.attempts

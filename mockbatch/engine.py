@@ -503,7 +503,7 @@ class Engine:
         if isinstance(batch.items, GeneratedItems):
             cap = (now - batch._origin(0)[0]).total_seconds()
             batch.items = GeneratedItems(_FinishedBy(batch.items.generator, cap), batch.created_at)
-        else:
+        elif isinstance(batch.items, ListItems):
             for i, (spec, at, polls) in enumerate(batch.items.entries):
                 if batch.finished_at(i, now) is None:
                     due = After(seconds=(now - batch._origin(i)[0]).total_seconds())
