@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="scenario files or folders (default: the shipped scenarios)",
     )
+    serve.add_argument(
+        "--with-defaults",
+        action="store_true",
+        help="serve the shipped scenarios too, under the given files (which win where they clash)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
@@ -158,9 +163,11 @@ def _validate(paths: Sequence[str]) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, load_scenarios
+    from .resources import default_scenarios_dir
     from .server import ServerThread
 
-    scenarios = load_scenarios(args.paths or None)
+    paths = [default_scenarios_dir(), *args.paths] if args.with_defaults else args.paths
+    scenarios = load_scenarios(paths or None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
     app = create_app(
         scenarios=scenarios,

@@ -228,3 +228,28 @@ def test_time_travel_is_reported_in_the_terminal(serve: Serve) -> None:
         0,
         ["mockbatch: the clock is now 259200 s ahead of real time"],
     )
+
+
+def test_with_defaults_serves_the_shipped_scenarios_under_the_given_ones(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "api: ivvy\nname: mine\nbatches:\n  - id: 0123456789abcdef0123456789abcdef\n    items:\n"
+        "      - input: {namespace: test, action: ping, params: {}}\n        response: {ack: 1}\n"
+    )
+    served = Serve("--with-defaults", str(mine))
+    try:
+        shipped = default_scenarios_dir()
+        assert served.banner[:7] == [
+            "mockbatch: loaded 5 scenario file(s):",
+            f"  {shipped / 'check.yaml'}: check scenario 'check-docs'",
+            f"  {shipped / 'ivvy.yaml'}: ivvy scenario 'ivvy-docs'",
+            f"  {shipped / 'runtype.yaml'}: runtype scenario 'runtype-docs'",
+            f"  {shipped / 'trigger.yaml'}: trigger scenario 'trigger-docs'",
+            f"  {mine}: ivvy scenario 'mine'",
+            f"mockbatch: dashboard {served.url}/__mockbatch/ui",
+        ]
+        results = f"{served.url}/ivvy/api/1.0/batch?action=results"
+        for batch in ("e35e06ee592d17a42dc9e6252a058617", "0123456789abcdef0123456789abcdef"):
+            assert httpx.post(results, json={"async": batch}).status_code == 200, batch
+    finally:
+        served.kill()
