@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import control, registry
+from . import control, dashboard, registry
 from .clock import Clock
 from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
@@ -114,6 +114,7 @@ def create_app(
     mock.outbox.settle()  # the sources are known only now
     mock.outbox.wake()
     app.state.mock, app.state.apis, app.state.max_body = mock, names, max_body
+    app.state.adapters = {name: type(api_app.provider) for name, api_app in api_apps.items()}
     app.state.check_scenario = check_scenario
     return app
 
@@ -146,11 +147,14 @@ def _assemble(
         Mount("" if root_api else f"/{name}", app=api_app) for name, api_app in api_apps.items()
     ]
     guard = [Middleware(ControlToken, token=control_token)] if control_token else None
-    control_api = Mount(control.PREFIX, routes=control.routes, middleware=guard)
+    control_routes = [*dashboard.routes, *control.routes]
+    control_api = Mount(control.PREFIX, routes=control_routes, middleware=guard)
     if root_api:  # the API at "/" would match everything: the control API goes first
         routes.insert(0, control_api)
     else:
-        routes += [control_api, Route("/{path:path}", control.Endpoint(otherwise=_unknown_api))]
+        home = control.Endpoint(get=dashboard.home, otherwise=_unknown_api)
+        routes += [control_api, Route("/", home)]
+        routes.append(Route("/{path:path}", control.Endpoint(otherwise=_unknown_api)))
     app = MockbatchApp(routes=routes, apis=api_apps, root=api_apps[root_api] if root_api else None)
     _match_any_path(app.routes)
     return app

@@ -51,6 +51,11 @@ def _serve_parser(serve: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="scenario files or folders (default: the shipped scenarios)",
     )
+    serve.add_argument(
+        "--with-defaults",
+        action="store_true",
+        help="serve the shipped scenarios too, under the given files (which win where they clash)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
@@ -173,9 +178,11 @@ def _validate(paths: Sequence[str]) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, load_scenarios
+    from .resources import default_scenarios_dir
     from .server import ServerThread
 
-    scenarios = load_scenarios(args.paths or None)
+    paths = [default_scenarios_dir(), *args.paths] if args.with_defaults else args.paths
+    scenarios = load_scenarios(paths or None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
     app = create_app(
         scenarios=scenarios,
@@ -190,6 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if not _loopback(args.host):
         print(_exposed(args.host, args.control_token is not None), file=sys.stderr)
+    _reporting = ClockReport(clock)  # held while serving: the clock holds its listener weakly
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     try:
@@ -225,10 +233,29 @@ def _banner(
     names = [args.api] if args.api else registry.names()
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
+    lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui")
     lines.append(
         f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"
     )
     return lines
+
+
+class ClockReport:
+    """Says in the terminal where time travel took the clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        if isinstance(clock, SystemClock | VirtualClock):
+            clock.on_change(self.moved)
+
+    def moved(self) -> None:
+        offset = getattr(self.clock, "offset", None)
+        where = (
+            f"{offset:.0f} s ahead of real time"
+            if offset is not None
+            else self.clock.now().isoformat()
+        )
+        print(f"mockbatch: the clock is now {where}", file=sys.stderr)
 
 
 def _loopback(host: str) -> bool:

@@ -25,13 +25,81 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@runtime_checkable
+class MovableClock(Clock, Protocol):
+    """A clock the control API can move forward: :meth:`advance` or :meth:`set`."""
+
+    def advance(self, seconds: float) -> datetime: ...
+
+    def set(self, when: datetime) -> datetime: ...
+
+    def reset(self) -> None: ...
+
+
+class Listeners:
+    """Bound methods, held weakly, called after every move of a clock."""
+
+    def __init__(self) -> None:
+        self._refs: list[weakref.WeakMethod[Callable[[], None]]] = []
+
+    def add(self, listener: Callable[[], None]) -> None:
+        self._refs = [ref for ref in self._refs if ref() is not None]
+        self._refs.append(weakref.WeakMethod(listener))
+
+    def call(self) -> None:
+        for ref in list(self._refs):
+            listener = ref()
+            if listener is not None:
+                listener()
+
+
 class SystemClock:
-    """Real time, for running as a local mock."""
+    """Real time, for running as a local mock, plus an offset that only grows: time travel
+    (:meth:`advance`, :meth:`set`) moves the mock's time ahead of real time. Thread-safe."""
 
     name = "wall"
 
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+        self._listeners = Listeners()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` (a bound method, held weakly) after every move of the clock."""
+        self._listeners.add(listener)
+
+    @property
+    def offset(self) -> float:
+        """Seconds the clock is ahead of real time."""
+        return self._offset.total_seconds()
+
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(timezone.utc) + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        """Move forward by ``seconds`` (never backwards, never past :data:`LATEST`)."""
+        with self._lock:
+            now = self.now()
+            _check_advance(now, seconds, "wall")
+            self._offset += timedelta(seconds=seconds)
+        self._listeners.call()
+        return now + timedelta(seconds=seconds)
+
+    def set(self, when: datetime) -> datetime:
+        """Jump to ``when`` (not earlier than now, not past :data:`LATEST`) and return it."""
+        when = _aware(when)
+        with self._lock:
+            now = self.now()
+            _check_set(now, when, "wall")
+            self._offset += when - now
+        self._listeners.call()
+        return when
+
+    def reset(self) -> None:
+        """Back to real time (no offset)."""
+        with self._lock:
+            self._offset = timedelta(0)
+        self._listeners.call()
 
 
 class VirtualClock:
@@ -43,56 +111,57 @@ class VirtualClock:
         self._start = _aware(start)
         self._now = self._start
         self._lock = threading.Lock()
-        self._listeners: list[weakref.WeakMethod[Callable[[], None]]] = []
+        self._listeners = Listeners()
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` (a bound method, held weakly) after every move of the clock."""
-        self._listeners = [ref for ref in self._listeners if ref() is not None]
-        self._listeners.append(weakref.WeakMethod(listener))
-
-    def _moved(self) -> None:
-        for ref in list(self._listeners):
-            listener = ref()
-            if listener is not None:
-                listener()
+        self._listeners.add(listener)
 
     def now(self) -> datetime:
         return self._now
 
     def advance(self, seconds: float) -> datetime:
         """Move forward by ``seconds`` (never backwards, never past :data:`LATEST`)."""
-        if seconds < 0:
-            raise ValueError("a clock only moves forward: seconds must be >= 0")
         with self._lock:
-            room = (LATEST - self._now).total_seconds()
-            if not seconds <= room:
-                raise ValueError(
-                    f"the virtual clock stops at {LATEST.isoformat()}:"
-                    f" it can advance {room:.0f} seconds more"
-                )
+            _check_advance(self._now, seconds, self.name)
             self._now = now = self._now + timedelta(seconds=seconds)
-        self._moved()
+        self._listeners.call()
         return now
 
     def set(self, when: datetime) -> datetime:
         """Jump to ``when`` (not earlier than now, not past :data:`LATEST`) and return it."""
         when = _aware(when)
         with self._lock:
-            if when < self._now:
-                raise ValueError(f"a clock only moves forward: {when.isoformat()} is in the past")
-            if when > LATEST:
-                raise ValueError(
-                    f"the virtual clock stops at {LATEST.isoformat()}: {when.isoformat()} is later"
-                )
+            _check_set(self._now, when, self.name)
             self._now = when
-        self._moved()
+        self._listeners.call()
         return when
 
     def reset(self) -> None:
         """Back to the time the clock started at."""
         with self._lock:
             self._now = self._start
-        self._moved()
+        self._listeners.call()
+
+
+def _check_advance(now: datetime, seconds: float, kind: str) -> None:
+    if seconds < 0:
+        raise ValueError("a clock only moves forward: seconds must be >= 0")
+    room = (LATEST - now).total_seconds()
+    if not seconds <= room:
+        raise ValueError(
+            f"the {kind} clock stops at {LATEST.isoformat()}:"
+            f" it can advance {room:.0f} seconds more"
+        )
+
+
+def _check_set(now: datetime, when: datetime, kind: str) -> None:
+    if when < now:
+        raise ValueError(f"a clock only moves forward: {when.isoformat()} is in the past")
+    if when > LATEST:
+        raise ValueError(
+            f"the {kind} clock stops at {LATEST.isoformat()}: {when.isoformat()} is later"
+        )
 
 
 def _aware(when: datetime) -> datetime:

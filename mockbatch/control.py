@@ -19,7 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import wirejson
-from .clock import VirtualClock, parse_time
+from .clock import MovableClock, parse_time
 from .dispatch import read_body
 from .engine import Batch, ItemState
 from .errors import ControlError, LoadError, Problem
@@ -105,10 +105,7 @@ async def health(request: Request) -> Response:
         {
             "status": "ok",
             "apis": sorted(request.app.state.apis),
-            "clock": {
-                "kind": getattr(mock.clock, "name", "custom"),
-                "now": mock.clock.now().isoformat(),
-            },
+            "clock": {"kind": getattr(mock.clock, "name", "custom"), **clock_json(mock)},
             "scenarios": [
                 {"name": s.name, "api": s.api, "source": s.source} for s in mock.scenarios
             ],
@@ -122,14 +119,15 @@ async def reset(request: Request) -> Response:
 
 
 async def clock(request: Request) -> Response:
-    return JSONAnswer({"now": _mock(request).clock.now().isoformat()})
+    return JSONAnswer(clock_json(_mock(request)))
 
 
 async def move_clock(request: Request) -> Response:
-    """``{"advance": seconds}`` or ``{"set": "<ISO time>"}``, within the clock's range."""
+    """``{"advance": seconds}`` or ``{"set": "<ISO time>"}``, within the clock's range; on the
+    wall clock, an offset over real time."""
     mock = _mock(request)
-    if not isinstance(mock.clock, VirtualClock):
-        return _bad("the clock is the wall clock; start with --clock virtual to move it", 409)
+    if not isinstance(mock.clock, MovableClock):
+        return _bad("this clock cannot be moved", 409)
     body = await _json_body(request)
     if not isinstance(body, dict) or len(body.keys() & {"advance", "set"}) != 1:
         return _bad('send {"advance": seconds} or {"set": "<ISO time>"}')
@@ -146,7 +144,16 @@ async def move_clock(request: Request) -> Response:
                 now = mock.clock.set(parse_time(body["set"]))
     except ValueError as exc:
         return _bad(str(exc))
-    return JSONAnswer({"now": now.isoformat()})
+    return JSONAnswer({**clock_json(mock), "now": now.isoformat()})
+
+
+def clock_json(mock: Mock) -> dict[str, Any]:
+    """The clock's time and, on the wall clock, its offset over real time in seconds."""
+    shown: dict[str, Any] = {"now": mock.clock.now().isoformat()}
+    offset = getattr(mock.clock, "offset", None)
+    if offset is not None:
+        shown["offset"] = offset
+    return shown
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -201,6 +208,34 @@ async def batch(request: Request) -> Response:
         if found is None:
             return _bad("no such batch", 404)
         return JSONAnswer(batch_json(found, mock.clock.now()))
+
+
+async def cancel_batch(request: Request) -> Response:
+    """Cancel a batch now, running items too; 409 once it has completed."""
+    return await _change_batch(request, cancel=True)
+
+
+async def finish_batch(request: Request) -> Response:
+    """Let every unfinished item of a batch finish now, with its outcome."""
+    return await _change_batch(request, cancel=False)
+
+
+async def _change_batch(request: Request, *, cancel: bool) -> Response:
+    mock = _mock(request)
+    with mock.engine.lock:
+        found = mock.engine.get(request.path_params["api"], request.path_params["id"])
+        if found is None:
+            return _bad("no such batch", 404)
+        now = mock.clock.now()
+        if cancel and found.completed_at(now) is not None:
+            return _bad("the batch has completed: there is nothing left to cancel", 409)
+        if cancel:
+            mock.engine.cancel(found, running_too=True)
+        else:
+            mock.engine.finish(found)
+        shown = batch_json(found, now)
+    mock.outbox.poke()  # a batch with a callback target may have completed
+    return JSONAnswer(shown)
 
 
 async def requests(request: Request) -> Response:
@@ -322,6 +357,8 @@ routes = [
     Route("/reset", Endpoint(post=reset)),
     Route("/clock", Endpoint(get=clock, post=move_clock)),
     Route("/batches", Endpoint(get=batches)),
+    Route("/batches/{api}/{id:path}/cancel", Endpoint(post=cancel_batch)),
+    Route("/batches/{api}/{id:path}/finish", Endpoint(post=finish_batch)),
     Route("/batches/{api}/{id:path}", Endpoint(get=batch)),
     Route("/requests", Endpoint(get=requests)),
     Route("/callbacks", Endpoint(get=callbacks)),

@@ -16,7 +16,7 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
@@ -390,6 +390,31 @@ class Batch:
         return total, page
 
 
+@dataclass(frozen=True, slots=True)
+class _FinishedBy:
+    """A generator whose items all finish within ``seconds`` of their batch's creation."""
+
+    inner: Generator
+    seconds: float
+
+    @property
+    def count(self) -> int:
+        return self.inner.count
+
+    @property
+    def fail_every(self) -> int | None:
+        return self.inner.fail_every
+
+    @property
+    def fails_all(self) -> bool:
+        return self.inner.fails_all
+
+    def make(self, index: int) -> ItemSpec:
+        spec = self.inner.make(index)
+        due = After(seconds=min(spec.after.seconds, self.seconds))
+        return replace(spec, after=due, start=After())
+
+
 class Ids:
     """Deterministic identifiers: the n-th ID of a kind depends only on the seed."""
 
@@ -469,6 +494,21 @@ class Engine:
         if batch.cancel is None:
             batch.cancel = after
             batch.cancel_running = running_too
+
+    def finish(self, batch: Batch) -> None:
+        """Let every unfinished item of ``batch`` finish now with its outcome (a paused or
+        stalled batch too); items already finished or cancelled keep their end."""
+        self.resume(batch)  # a paused batch's items count from now
+        batch.stalled_at, now = None, self.now()
+        if isinstance(batch.items, GeneratedItems):
+            cap = (now - batch._origin(0)[0]).total_seconds()
+            batch.items = GeneratedItems(_FinishedBy(batch.items.generator, cap), batch.created_at)
+        elif isinstance(batch.items, ListItems):
+            for i, (spec, at, polls) in enumerate(batch.items.entries):
+                if batch.finished_at(i, now) is None:
+                    due = After(seconds=(now - batch._origin(i)[0]).total_seconds())
+                    batch.items.entries[i] = (replace(spec, after=due, start=After()), at, polls)
+        batch.cache.clear()
 
     def pause(self, batch: Batch) -> None:
         """Hold ``batch``: its items stop moving until :meth:`resume`."""

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
-from .clock import Clock, VirtualClock
+from .clock import Clock, MovableClock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
@@ -75,11 +75,12 @@ class Mock:
 
     def reset(self) -> None:
         """Back to the loaded scenarios: batches rebuilt, IDs restarted, journal and caches
-        emptied, scenarios added at run time dropped. A virtual clock goes back to its start.
+        emptied, scenarios added at run time dropped. A virtual clock goes back to its start, the
+        wall clock back to real time (no offset).
         """
         with self.engine.lock:
             self.added.clear()
-            if isinstance(self.clock, VirtualClock):
+            if isinstance(self.clock, MovableClock):
                 self.clock.reset()
             self.engine.clear()
             self.journal.clear()

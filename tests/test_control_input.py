@@ -134,7 +134,10 @@ def test_head_reads_and_never_changes_anything(client: httpx.Client) -> None:
 
 
 def test_unknown_control_paths_get_404_json(client: httpx.Client) -> None:
-    names = "health reset clock batches batches/{api}/{id} requests callbacks faults scenarios"
+    names = (
+        "health reset clock batches batches/{api}/{id}/cancel batches/{api}/{id}/finish"
+        " batches/{api}/{id} requests callbacks faults scenarios"
+    )
     routes = [f"{C}/{name}" for name in names.split()]
     for method in ("GET", "POST", "DELETE"):
         response = client.request(method, f"{C}/nope")

@@ -112,6 +112,7 @@ def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> No
     assert serve.banner == [
         f"mockbatch: loaded {len(files)} scenario file(s):",
         *(f"  {path}: {s.api} scenario '{s.name}'" for path, s in zip(files, loaded, strict=True)),
+        f"mockbatch: dashboard {url}/__mockbatch/ui",
         "mockbatch: serving "
         + ", ".join(f"{url}/{name}" for name in names())
         + f" (control API {url}/__mockbatch, wall clock)",
@@ -129,6 +130,7 @@ def test_the_banner_says_which_given_files_replace_the_shipped_ones(tmp_path: Pa
             "mockbatch: loaded 1 scenario file(s):",
             f"  {mine}: ivvy scenario 'mine'",
             f"mockbatch: not served (--api ivvy): {other}",
+            f"mockbatch: dashboard {served.url}/__mockbatch/ui",
             f"mockbatch: serving {served.url} (control API {served.url}/__mockbatch,"
             " virtual clock)",
         ]
@@ -217,3 +219,36 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
 
     assert (exited.value.code, capsys.readouterr().out) == (0, f"mockbatch {__version__}\n")
+
+
+def test_time_travel_is_reported_in_the_terminal(serve: Serve) -> None:
+    moved = httpx.post(f"{serve.url}/__mockbatch/clock", json={"advance": 259200})
+    assert moved.status_code == 200
+
+    assert serve.stop(signal.SIGTERM) == (
+        0,
+        ["mockbatch: the clock is now 259200 s ahead of real time"],
+    )
+
+
+def test_with_defaults_serves_the_shipped_scenarios_under_the_given_ones(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "api: ivvy\nname: mine\nbatches:\n  - id: 0123456789abcdef0123456789abcdef\n    items:\n"
+        "      - input: {namespace: test, action: ping, params: {}}\n        response: {ack: 1}\n"
+    )
+    served = Serve("--with-defaults", str(mine))
+    try:
+        files = sorted(default_scenarios_dir().glob("*.yaml"))
+        shown = [f"  {path}: {Scenario.from_path(path).api} scenario" for path in files]
+        assert served.banner[0] == f"mockbatch: loaded {len(files) + 1} scenario file(s):"
+        assert [line.rsplit(" '", 1)[0] for line in served.banner[1 : len(files) + 1]] == shown
+        assert served.banner[len(files) + 1 : len(files) + 3] == [
+            f"  {mine}: ivvy scenario 'mine'",  # after the shipped ones: its rules win
+            f"mockbatch: dashboard {served.url}/__mockbatch/ui",
+        ]
+        results = f"{served.url}/ivvy/api/1.0/batch?action=results"
+        for batch in ("e35e06ee592d17a42dc9e6252a058617", "0123456789abcdef0123456789abcdef"):
+            assert httpx.post(results, json={"async": batch}).status_code == 200, batch
+    finally:
+        served.kill()
