@@ -110,10 +110,16 @@ def create_app(
     api_apps = {
         name: _api_app(mock, made[name], loaded[name], check_responses, max_body) for name in names
     }
-    app = _assemble(api_apps, root_api, control_token)
     mock.outbox.settle()  # the sources are known only now
     mock.outbox.wake()
-    app.state.mock, app.state.apis, app.state.max_body = mock, names, max_body
+    return _with_state(_assemble(api_apps, root_api, control_token), mock, api_apps, max_body)
+
+
+def _with_state(
+    app: MockbatchApp, mock: Mock, api_apps: dict[str, ApiApp], max_body: int
+) -> MockbatchApp:
+    """What the control API and the dashboard read off ``app.state``."""
+    app.state.mock, app.state.apis, app.state.max_body = mock, list(api_apps), max_body
     app.state.adapters = {name: type(api_app.provider) for name, api_app in api_apps.items()}
     app.state.check_scenario = check_scenario
     return app

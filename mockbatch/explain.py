@@ -71,6 +71,17 @@ def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationEr
     return error
 
 
+def _bound(keyword: object, value: Any) -> str:
+    """What a size or range keyword allows ("" for other keywords)."""
+    if keyword == "minimum":
+        return f"{value} or more"
+    if keyword == "maximum":
+        return f"{value} or less"
+    if keyword in ("minLength", "minItems"):
+        return f"at least {value} {'character' if keyword == 'minLength' else 'entry'}"
+    return ""
+
+
 def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
     """A message and the valid values for one schema error."""
     keyword, schema_part = error.validator, error.schema
@@ -98,15 +109,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
         if value == "string":  # an unquoted 0001 or true that YAML did not keep as text
             return f"{instance!r} was read as {_kind(instance)}; quote it", expected
         return f"wrong type: {instance!r} is {_kind(instance)}", expected
-    if keyword == "minimum":
-        return error.message, f"{value} or more"
-    if keyword == "maximum":
-        return error.message, f"{value} or less"
-    if keyword in ("minLength", "minItems"):
-        return (
-            error.message,
-            f"at least {value} {'character' if keyword == 'minLength' else 'entry'}",
-        )
+    bound = _bound(keyword, value)
+    if bound:
+        return error.message, bound
     if keyword == "minProperties":
         return "must not be empty", ", ".join(sorted(properties)) or f"at least {value} key"
     one_of = _one_key_of(error)

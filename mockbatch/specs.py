@@ -420,6 +420,25 @@ class Spec:
         raw: Mapping[str, Any],
         shared: list[Any],
     ) -> Operation:
+        params = self._parameters(template, pointer, raw, shared)
+        body_required, body_types = self._body(pointer, raw.get("requestBody"))
+        return Operation(
+            spec=self,
+            id=raw["operationId"],
+            method=method,
+            path=template,
+            pointer=pointer,
+            raw=raw,
+            parameters=tuple(params),
+            header_names=tuple(p.name.lower() for p in params if p.location == "header"),
+            body_required=body_required,
+            body_types=body_types,
+        )
+
+    def _parameters(
+        self, template: str, pointer: list[str | int], raw: Mapping[str, Any], shared: list[Any]
+    ) -> list[Parameter]:
+        """The path's shared parameters, then the operation's own ($refs followed)."""
         params = []
         for where, plist in (
             (["paths", template, "parameters"], shared),
@@ -439,35 +458,26 @@ class Spec:
                         validator=self.validator([*p_pointer, "schema"]),
                     )
                 )
-        body = raw.get("requestBody")
+        return params
+
+    def _body(
+        self, pointer: list[str | int], body: Mapping[str, Any] | None
+    ) -> tuple[bool, dict[str, jsonschema.Draft202012Validator | None]]:
+        """Whether a body is required, and a validator per media type (None: not JSON)."""
         body_types: dict[str, jsonschema.Draft202012Validator | None] = {}
-        body_required = False
-        if body is not None:
-            body_pointer = [*pointer, "requestBody"]
-            if "$ref" in body:
-                body_pointer = _ref_parts(body["$ref"])
-                body = self.resolve(body["$ref"])
-            body_required = bool(body.get("required", False))
-            for media, content in body.get("content", {}).items():
-                json_like = media == "application/json" or media.endswith("+json")
-                has_schema = "schema" in content and json_like
-                body_types[media.lower()] = (
-                    self.validator([*body_pointer, "content", media, "schema"])
-                    if has_schema
-                    else None
-                )
-        return Operation(
-            spec=self,
-            id=raw["operationId"],
-            method=method,
-            path=template,
-            pointer=pointer,
-            raw=raw,
-            parameters=tuple(params),
-            header_names=tuple(p.name.lower() for p in params if p.location == "header"),
-            body_required=body_required,
-            body_types=body_types,
-        )
+        if body is None:
+            return False, body_types
+        body_pointer = [*pointer, "requestBody"]
+        if "$ref" in body:
+            body_pointer = _ref_parts(body["$ref"])
+            body = self.resolve(body["$ref"])
+        for media, content in body.get("content", {}).items():
+            json_like = media == "application/json" or media.endswith("+json")
+            has_schema = "schema" in content and json_like
+            body_types[media.lower()] = (
+                self.validator([*body_pointer, "content", media, "schema"]) if has_schema else None
+            )
+        return bool(body.get("required", False)), body_types
 
     def resolve(self, ref: str) -> Any:
         """The node a local ``$ref`` (``#/...``) points at."""
