@@ -18,6 +18,8 @@ from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
+BOUND = 120.0  # seconds a socket client waits: a bound for a wedged server, not a speed check
+
 pytest_plugins = ["pytester"]  # the pytest plugin's own tests run pytest inside pytest
 
 if os.environ.get(thirdparty.FLAG):  # a provider from outside mockbatch, registered before
@@ -68,7 +70,7 @@ def mock(app: Starlette) -> Mock:
 def client(request: pytest.FixtureRequest, app: Starlette, mock: Mock) -> Iterator[httpx.Client]:
     """An httpx client on the app: in process, and over uvicorn on 127.0.0.1 (port 0)."""
     if request.param == "socket":
-        with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+        with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=BOUND) as http:
             yield http
     else:
         transport = InProcessTransport(app)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import BOUND
 from test_serve import Serve
 
 from mockbatch.registry import names
@@ -65,7 +66,7 @@ def page(server: Serve) -> Iterator[Any]:
 
 
 def test_the_dashboard_follows_a_client_and_drives_the_mock(server: Serve, page: Any) -> None:
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, timeout=BOUND) as http:
         _drive(page, http)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from apis.ivvy.helpers import BATCH, call
+from conftest import BOUND
 from profiles import apis, error_format, poll
 from starlette.applications import Starlette
 
@@ -86,7 +87,7 @@ def test_a_dropped_connection_then_success(client: httpx.Client) -> None:
 
 @pytest.fixture
 def served(app: Starlette) -> Iterator[httpx.Client]:
-    with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=BOUND) as http:
         yield http
 
 

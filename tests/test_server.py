@@ -9,6 +9,7 @@ import threading
 
 import httpx
 import pytest
+from conftest import BOUND
 from starlette.types import Receive, Scope, Send
 
 from mockbatch import ServerThread, VirtualClock, create_app
@@ -16,7 +17,7 @@ from mockbatch import ServerThread, VirtualClock, create_app
 
 def test_stops_with_a_keep_alive_connection_open() -> None:
     server = ServerThread(create_app(clock=VirtualClock())).start()
-    idle = httpx.Client(base_url=server.url)
+    idle = httpx.Client(base_url=server.url, timeout=BOUND)
     assert idle.get("/__mockbatch/health").status_code == 200  # the connection stays open
 
     stopper = threading.Thread(target=server.stop)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from conftest import BOUND
 
 from mockbatch import ServerThread, SystemClock, create_app
 from mockbatch.clock import LATEST
@@ -21,7 +22,7 @@ THREE_DAYS = 259200
 def wall() -> Iterator[httpx.Client]:
     """A client of a wall-clock server over a real socket."""
     app = create_app(clock=SystemClock(), apis=["ivvy"], check_responses=True)
-    with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=BOUND) as http:
         yield http
 
 
