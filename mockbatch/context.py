@@ -86,6 +86,11 @@ class Context:
         """Record a fact of the provider's about ``batch``."""
         self._engine.set_meta(batch, key, value)
 
+    def records(self, kind: str) -> Context:
+        """A context for the provider's records of another kind (``check`` + ``files``): engine
+        batches under ``<name>.<kind>``, listed by the control API, emptied by a reset."""
+        return Context(self._mock, f"{self.name}.{kind}")
+
     # -- settings from the scenarios -----------------------------------------------------------
 
     def scenarios(self) -> list[Scenario]:

@@ -21,7 +21,7 @@ from .upload import MalformedBody, Parsed, ParseFailed, file_part, item_input, p
 if TYPE_CHECKING:
     from .upload import FilePart
 
-FILES = "check.files"  # the engine API name uploaded files are kept under
+FILES = "check.files"  # the engine API name uploaded files are kept under (ctx.records("files"))
 
 
 class Files:
@@ -29,10 +29,7 @@ class Files:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        # The contract gives a provider one API name; files need a second one. Until the
-        # context offers a store of the provider's own, this is the one place the package
-        # builds a context itself (the same mock, the files' name).
-        self.store = Context(ctx._mock, FILES)
+        self.store = ctx.records("files")  # the engine API name FILES
 
     def upload(self, call: Call) -> Reply:
         """Keep the request's ``file`` field's usable rows; answer what was kept."""
