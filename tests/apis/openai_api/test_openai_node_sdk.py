@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import assert_contract_kept
+from node_sdk import node_with, pinned, run_driver
 
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.mock import Mock
@@ -31,31 +30,10 @@ FILE_ID = r"file-[A-Za-z0-9]{22}"
 BATCH_ID = r"batch_[0-9a-f]{32}"
 
 
-def _pinned_version() -> str:
-    lock = json.loads((SDK_DIR / "package-lock.json").read_text("utf-8"))
-    version: str = lock["packages"]["node_modules/openai"]["version"]
-    return version
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
     """``node``, with the pinned SDK installed (``npm ci``) in tests/openai_sdk/."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None:
-        pytest.skip("node is not on PATH: the openai Node SDK test needs it")
-    installed = SDK_DIR / "node_modules" / "openai" / "package.json"
-    if not installed.is_file() or json.loads(installed.read_text())["version"] != _pinned_version():
-        if npm is None:
-            pytest.skip("npm is not on PATH: it is needed once, to install the pinned SDK")
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"],
-            cwd=SDK_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"npm ci failed in {SDK_DIR}:\n{done.stderr}"
-    return node
+    return node_with(SDK_DIR, "openai")
 
 
 @pytest.fixture
@@ -72,18 +50,7 @@ def drive(node: str, base_url: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Run driver.mjs; the JSON it prints (it fails the test on an SDK error)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["OPENAI_API_KEY"] = KEY
-    done = subprocess.run(
-        [node, "driver.mjs", base_url, json.dumps(spec)],
-        cwd=SDK_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-    assert done.stdout, f"driver printed nothing:\n{done.stderr}"
-    out: dict[str, Any] = json.loads(done.stdout)
-    assert done.returncode == 0, f"the SDK failed: {out.get('error')}\n{done.stderr}"
-    return out
+    return run_driver(node, SDK_DIR, base_url, spec, env)
 
 
 def test_node_sdk_upload_create_poll_and_files(node: str, served: tuple[str, Mock]) -> None:
@@ -164,4 +131,4 @@ def test_node_sdk_upload_create_poll_and_files(node: str, served: tuple[str, Moc
     ]
     assert entries[0].headers["content-type"].startswith("multipart/form-data; boundary=")
     assert all(e.headers["authorization"] == f"Bearer {KEY}" for e in entries)
-    assert all(e.headers["user-agent"] == f"OpenAI/JS {_pinned_version()}" for e in entries)
+    assert all(e.headers["user-agent"] == f"OpenAI/JS {pinned(SDK_DIR, 'openai')}" for e in entries)
