@@ -139,6 +139,6 @@ def _drive(page: Any, http: httpx.Client) -> None:
     page.select_option("#filter-api", "")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
-    row.locator("a").click()
+    open_batch(page, row, f"ivvy batch {created}")
     expect(page.locator("#timeline circle.request")).to_have_count(5)
     page.screenshot(path=str(SCREENSHOT.with_name("dashboard-batch.png")), full_page=True)
