@@ -122,6 +122,7 @@ def _with_state(
     app.state.mock, app.state.apis, app.state.max_body = mock, list(api_apps), max_body
     app.state.adapters = {name: type(api_app.provider) for name, api_app in api_apps.items()}
     app.state.check_scenario = check_scenario
+    app.state.watch = None  # a watch.Watcher while `serve --watch` reloads the files
     return app
 
 

@@ -253,6 +253,12 @@ class Outbox:
                     if source.callback_target(batch) and batch.completed_at(now) is not None:
                         self._notified.add((source.name, batch.id))
 
+    def forget(self, batches: Iterable[tuple[str, str]]) -> None:
+        """These (API, ID) batches were rebuilt (their scenario changed): each calls back when
+        it completes, as a new batch does."""
+        with self.engine.lock:
+            self._notified.difference_update(batches)
+
     def wake(self) -> None:
         """Make sure the thread runs (it stops by itself when nothing is left to do)."""
         with self._changed:

@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from . import __version__, registry
@@ -16,6 +17,8 @@ from .clock import Clock, SystemClock, VirtualClock
 from .errors import LoadError, MockbatchError
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from .scenarios import Scenario
     from .verify import Report
 
@@ -55,6 +58,12 @@ def _serve_parser(serve: argparse.ArgumentParser) -> None:
         "--with-defaults",
         action="store_true",
         help="serve the shipped scenarios too, under the given files (which win where they clash)",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the given files when they change (an invalid one is reported, and its last"
+        " good version keeps serving)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
@@ -181,6 +190,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .resources import default_scenarios_dir
     from .server import ServerThread
 
+    if args.watch and not args.paths:
+        print("mockbatch: --watch reloads the scenario files you give: name them", file=sys.stderr)
+        return 2
     paths = [default_scenarios_dir(), *args.paths] if args.with_defaults else args.paths
     scenarios = load_scenarios(paths or None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
@@ -206,7 +218,7 @@ def _serve(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"mockbatch: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
-        with server:
+        with server, _watching(args, app):
             for line in _banner(args, scenarios, app.state.mock.loaded, server.url):
                 print(line, file=sys.stderr)
             stop.wait()
@@ -217,6 +229,25 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both end the server cleanly, exit status 0
+
+
+@contextmanager
+def _watching(args: argparse.Namespace, app: Starlette) -> Iterator[None]:
+    """With ``--watch``, the thread reloading the given files (shown by the control API and
+    the dashboard) runs while serving."""
+    if not args.watch:
+        yield
+        return
+    from .watch import Watcher
+
+    watcher = Watcher(
+        app.state.mock, args.paths, serves=app.state.apis, check=app.state.check_scenario
+    )
+    app.state.watch = watcher.start()
+    try:
+        yield
+    finally:
+        watcher.stop()
 
 
 def _banner(
@@ -233,6 +264,11 @@ def _banner(
     names = [args.api] if args.api else registry.names()
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
+    if args.watch:
+        lines.append(
+            f"mockbatch: watching {', '.join(args.paths)}: a change is reloaded; an invalid file"
+            " is reported here and on the dashboard, and its last good version keeps serving"
+        )
     lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui")
     lines.append(
         f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"

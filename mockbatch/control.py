@@ -109,8 +109,16 @@ async def health(request: Request) -> Response:
             "scenarios": [
                 {"name": s.name, "api": s.api, "source": s.source} for s in mock.scenarios
             ],
+            **watching(request),
         }
     )
+
+
+def watching(request: Request) -> dict[str, Any]:
+    """``{"watch": {"paths": [...], "problems": [...]}}`` while the server reloads its files
+    as they change (``serve --watch``; problems: the files not reloaded), else ``{}``."""
+    watcher = request.app.state.watch
+    return {"watch": watcher.status()} if watcher is not None else {}
 
 
 async def reset(request: Request) -> Response:
@@ -304,7 +312,7 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
 async def scenarios(request: Request) -> Response:
     """The loaded scenarios."""
     listed = [{"name": s.name, "api": s.api, "source": s.source} for s in _mock(request).scenarios]
-    return JSONAnswer({"scenarios": listed})
+    return JSONAnswer({"scenarios": listed, **watching(request)})
 
 
 async def load_scenario(request: Request) -> Response:

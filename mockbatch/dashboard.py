@@ -24,7 +24,7 @@ from starlette.routing import Route
 from . import wirejson
 from .apis import Observation
 from .assertions import observer
-from .control import PREFIX, Endpoint, JSONAnswer, batch_json, clock_json
+from .control import PREFIX, Endpoint, JSONAnswer, batch_json, clock_json, watching
 from .control import _fault_json as fault_json
 from .engine import Batch
 from .journal import Entry
@@ -92,6 +92,7 @@ def snapshot(request: Request) -> dict[str, Any]:
         "callbacks": deliveries,
         "scenarios": [{"name": s.name, "api": s.api, "source": s.source} for s in mock.scenarios],
         "journal": {"last": entries[-1].seq if entries else 0, "dropped": mock.journal.dropped},
+        **watching(request),
     }
 
 

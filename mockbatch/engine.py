@@ -456,6 +456,10 @@ class Engine:
         self._batches[(batch.api, batch.id)] = batch
         return batch
 
+    def remove(self, api: str, batch_id: str) -> None:
+        """Forget a batch (its scenario no longer defines it); a client then sees it gone."""
+        self._batches.pop((api, batch_id), None)
+
     def get(self, api: str, batch_id: str) -> Batch | None:
         """The batch, or None when there is none (or a fault made it vanish or expire)."""
         batch = self._batches.get((api, batch_id))

@@ -145,6 +145,15 @@ class Faults:
         self.from_scenarios.extend(faults)
         self._changed()
 
+    def replace_scenarios(self, scenario_faults: Iterable[Fault]) -> None:
+        """The scenarios' faults changed (a file reloaded): the ones kept keep their counters,
+        new ones start from zero; those added at run time stay."""
+        self.from_scenarios = list(scenario_faults)
+        live = {id(f) for f in (*self.from_scenarios, *self.added)}
+        for key in self._counters.keys() - live:
+            del self._counters[key]
+        self._changed()
+
     def add(self, faults: Iterable[Fault]) -> None:
         self.added.extend(faults)
         self._changed()

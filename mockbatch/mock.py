@@ -1,6 +1,7 @@
 """One running mock: its clock and engine, its journal, and the scenarios it was loaded with.
 
-``reset()`` puts it back to the loaded scenarios; ``load()`` adds a scenario at run time.
+``reset()`` puts it back to the loaded scenarios; ``load()`` adds a scenario at run time;
+``reload()`` swaps the loaded scenarios for new versions of their files, without a reset.
 Adapters ask it which outcome a new item gets (:meth:`outcome_for`).
 """
 
@@ -17,7 +18,7 @@ from .clock import Clock, MovableClock, VirtualClock
 from .engine import Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
-from .scenarios import Outcome, Scenario, outcome_for
+from .scenarios import BatchSpec, Outcome, Scenario, outcome_for
 
 
 class Clearable(Protocol):
@@ -115,26 +116,59 @@ class Mock:
             self.outbox.settle(scenario.api, [b.id for s in self.scenarios for b in s.batches])
         self.outbox.wake()
 
+    def reload(self, loaded: Iterable[Scenario]) -> None:
+        """Serve ``loaded`` in place of the scenarios the server started with (their files
+        changed: ``serve --watch``), without a reset.
+
+        A batch the scenarios define differently now is rebuilt (its polls and progress start
+        again), one they no longer define is removed, one defined as before keeps going. The
+        batches clients created, the scenarios added at run time, the journal, the clock, the
+        IDs and the run-time faults stay; a later :meth:`reset` goes back to ``loaded``.
+        """
+        with self.engine.lock:
+            before, old = _defined(self.scenarios), self.scenarios
+            self.loaded = list(loaded)
+            after = _defined(self.scenarios)
+            for key in before.keys() - after.keys():
+                self.engine.remove(*key)
+            fresh = {key: spec for key, spec in after.items() if before.get(key) != spec}
+            now = self.clock.now()
+            for (api, _), spec in fresh.items():
+                self._add_batch(api, spec, now)
+            self.outbox.forget(fresh)
+            kept = {id(s) for s in old} & {id(s) for s in self.scenarios}
+            for api in {s.api for s in (*old, *self.scenarios) if id(s) not in kept}:
+                self.rate_limits.pop(api, None)
+            self._settings.clear()
+            self.faults.replace_scenarios(f for s in self.scenarios for f in s.faults)
+            self._refresh_stalls()
+            for api in {api for api, _ in fresh}:
+                self.outbox.settle(api, [i for a, i in fresh if a == api])
+        self.outbox.wake()
+
     def _install(self, scenario: Scenario) -> None:
         now = self.clock.now()
         for spec in scenario.batches:
-            created = spec.created_at or now
-            items: ListItems | GeneratedItems
-            if spec.generate is not None:
-                items = GeneratedItems(spec.generate, created)
-            else:
-                items = ListItems([(item, created, 0) for item in spec.items])
-            self.engine.add(
-                Batch(
-                    api=scenario.api,
-                    id=spec.id,
-                    items=items,
-                    created_at=created,
-                    meta=dict(spec.meta),
-                    paused=spec.paused,
-                    cancel=spec.cancel,
-                )
+            self._add_batch(scenario.api, spec, now)
+
+    def _add_batch(self, api: str, spec: BatchSpec, now: datetime) -> None:
+        created = spec.created_at or now
+        items: ListItems | GeneratedItems
+        if spec.generate is not None:
+            items = GeneratedItems(spec.generate, created)
+        else:
+            items = ListItems([(item, created, 0) for item in spec.items])
+        self.engine.add(
+            Batch(
+                api=api,
+                id=spec.id,
+                items=items,
+                created_at=created,
+                meta=dict(spec.meta),
+                paused=spec.paused,
+                cancel=spec.cancel,
             )
+        )
 
     def outcome_for(self, api: str, view: Mapping[str, Any]) -> Outcome | None:
         """The first matching rule's outcome over this API's scenarios, else their default."""
@@ -223,6 +257,11 @@ class Mock:
                 if done is not None and now - done >= timedelta(seconds=fault.expire_after):
                     return True
         return False
+
+
+def _defined(scenarios: Iterable[Scenario]) -> dict[tuple[str, str], BatchSpec]:
+    """The batch each (API, ID) gets from ``scenarios`` (a later one wins, as when loaded)."""
+    return {(s.api, spec.id): spec for s in scenarios for spec in s.batches}
 
 
 def _without_allow_hosts(scenario: Scenario) -> Scenario:

@@ -78,6 +78,10 @@ function render() {
   $("clock").textContent = `${c.kind} clock ${time(c.now)}${offset}`;
   $("clock").dataset.offset = c.offset ?? "";
   $("apis").replaceChildren(...snap.apis.map((a) => el("span", {}, a)));
+  const problems = snap.watch ? snap.watch.problems : [];  // serve --watch: files not reloaded
+  $("watch-problems").hidden = !problems.length;
+  $("watch-problems").textContent = problems.length
+    ? `Not reloaded (the last good version keeps serving):\n${problems.join("\n")}` : "";
   for (const select of [$("fault-api"), $("filter-api")]) {
     const known = [...select.options].map((o) => o.value);
     for (const api of snap.apis) if (!known.includes(api)) select.append(el("option", { value: api }, api));
