@@ -362,3 +362,58 @@ def test_serve_watch_needs_files(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == (
         "mockbatch: --watch reloads the scenario files you give: name them\n"
     )
+
+
+def test_the_file_s_faults_follow_it_and_run_time_ones_stay(tmp_path: Path) -> None:
+    path = tmp_path / "faulty.yaml"
+    fault = "faults:\n  - {query: {action: progress}, every: 2, status: 503}\n"
+    path.write_text(ivvy((MINE, 1)) + fault)
+    served = Watched(path)
+    http = served.http
+    added = {"api": "ivvy", "query": {"action": "results"}, "on": 9, "status": 500}
+    assert http.post(f"{C}/faults", json=added).status_code == 201
+    progress = "/ivvy/api/1.0/batch?action=progress"
+
+    def statuses() -> list[int]:
+        return [http.post(progress, json={"async": MINE}).status_code for _ in range(2)]
+
+    assert statuses() == [200, 503]
+
+    served.looks.edit(path, ivvy((MINE, 1)))
+    assert served.settle()
+
+    assert statuses() == [200, 200]
+    listed = http.get(f"{C}/faults").json()["faults"]
+    assert listed == [{"api": "ivvy", "query": {"action": "results"}, "on": [9], "status": 500}]
+    served.http.close()
+
+
+def test_the_dashboard_shows_a_banner_while_a_file_is_not_reloaded(mine: Path) -> None:
+    from test_dashboard_browser import ARGS, CHROMIUM, WAIT
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    served = WatchingServe("--watch", str(mine))
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(WAIT)
+                page.goto(f"{served.url}{C}/ui")
+                banner = page.locator("#watch-problems")
+                sync_api.expect(page.locator("#clock")).to_contain_text("clock", timeout=WAIT)
+                sync_api.expect(banner).to_be_hidden(timeout=WAIT)
+
+                mine.write_text(BAD_KEY)
+                sync_api.expect(banner).to_be_visible(timeout=WAIT)
+                shown = f"{mine}:3: batchez: unknown key (did you mean 'batches'?)"
+                sync_api.expect(banner).to_contain_text(shown, timeout=WAIT)
+
+                mine.write_text(ivvy((MINE, 1)))
+                sync_api.expect(banner).to_be_hidden(timeout=WAIT)
+            finally:
+                browser.close()
+    finally:
+        served.kill()
