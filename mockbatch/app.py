@@ -121,6 +121,7 @@ def _with_state(
     """What the control API and the dashboard read off ``app.state``."""
     app.state.mock, app.state.apis, app.state.max_body = mock, list(api_apps), max_body
     app.state.adapters = {name: type(api_app.provider) for name, api_app in api_apps.items()}
+    app.state.providers = {name: api_app.provider for name, api_app in api_apps.items()}
     app.state.check_scenario = check_scenario
     return app
 

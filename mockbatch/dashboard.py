@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from .control import _fault_json as fault_json
 from .engine import Batch
 from .journal import Entry
 from .mock import Mock
+from .provider import Provider, engine_status
 
 UI = Path(__file__).parent / "ui"
 ASSETS = {"app.js": "text/javascript", "app.css": "text/css"}
@@ -75,12 +77,21 @@ def _file(name: str, media_type: str) -> Response:
     return Response(content, media_type=f"{media_type}; charset=utf-8")
 
 
+def _shown(request: Request, batch: Batch, now: datetime, **options: Any) -> dict[str, Any]:
+    """The control API's view of ``batch`` with its ``status`` in its API's own words (its
+    provider's :meth:`~mockbatch.provider.Provider.status_word`) and the engine's."""
+    made: Provider | None = request.app.state.providers.get(batch.api)
+    engine = engine_status(batch, now)
+    word = made.status_word(batch, now) if made is not None else engine
+    return {**batch_json(batch, now, **options), "status": word, "engine_status": engine}
+
+
 def snapshot(request: Request) -> dict[str, Any]:
     """What the dashboard shows on every page, read under the engine lock."""
     mock = _mock(request)
     with mock.engine.lock:
         now = mock.clock.now()
-        batches = [batch_json(b, now, with_items=False) for b in mock.engine.batches()]
+        batches = [_shown(request, b, now, with_items=False) for b in mock.engine.batches()]
         faults = [fault_json(f) for f in mock.faults.all]
         deliveries = len(mock.outbox.deliveries)
     entries = mock.journal.entries()
@@ -175,7 +186,7 @@ async def timeline(request: Request) -> Response:
             return JSONAnswer({"error": "no such batch"}, status_code=404)
         now = mock.clock.now()
         answer = {
-            "batch": batch_json(found, now, limit=TIMELINE_ITEMS),
+            "batch": _shown(request, found, now, limit=TIMELINE_ITEMS),
             "now": now.isoformat(),
             "marks": _marks(found, now),
             "items": _items(found, now),
