@@ -53,13 +53,8 @@ async function call(method, path, body, raw) {
 
 const time = (iso) => (iso ? iso.replace("T", " ").replace(/(\.\d{3})\d*/, "$1").replace("+00:00", "Z") : "");
 
-function batchStatus(b) {
-  if (b.paused) return "paused";
-  if (b.cancelled_at) return "cancelled";
-  if (b.completed_at) return b.counts.failed ? "completed with failures" : "completed";
-  if (b.counts.pending === b.item_count) return "pending";
-  return "in progress";
-}
+// The status in the API's own words (what a read of the batch answers), the engine's on hover.
+const statusTitle = (b) => `${b.api} answers "${b.status}"; mockbatch's engine: ${b.engine_status}`;
 
 function progress(b) {
   const bar = el("span", { class: "bar", title: STATES.map((s) => `${b.counts[s]} ${s}`).join(", ") });
@@ -87,7 +82,7 @@ function render() {
   body.replaceChildren(...snap.batches.map((b) => el("tr", { "data-batch": `${b.api}/${b.id}` },
     el("td", {}, b.api),
     el("td", {}, el("a", { href: `#/batch/${b.api}/${encodeURIComponent(b.id)}` }, b.meta?.name ? `${b.id} (${b.meta.name})` : b.id)),
-    el("td", { class: "status" }, batchStatus(b)),
+    el("td", { class: "status", title: statusTitle(b) }, b.status),
     el("td", {}, progress(b)),
     el("td", { class: "polls" }, b.polls),
     el("td", {}, time(b.created_at)),
@@ -147,7 +142,8 @@ async function renderBatch(which) {
   if (!t) { $("batch-title").textContent = `${which.api} batch ${which.id}: not found`; return; }
   const b = t.batch;
   $("batch-title").textContent = `${b.api} batch ${b.id}`;
-  $("batch-status").textContent = batchStatus(b);
+  $("batch-status").textContent = b.status;
+  $("batch-status").title = statusTitle(b);
   $("batch-progress").replaceChildren(progress(b));
   $("batch-faults").replaceChildren(...t.faults.map((f) => el("li", {}, "fault: " + JSON.stringify(f))));
   $("items").tBodies[0].replaceChildren(...b.items.map((i) => el("tr", {},
