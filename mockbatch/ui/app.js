@@ -150,6 +150,18 @@ async function renderBatch(which) {
     el("td", {}, i.index), el("td", {}, i.key || ""), el("td", {}, JSON.stringify(i.input)),
     el("td", { class: "s-text-" + i.state }, i.state), el("td", {}, JSON.stringify(i.outcome)))));
   drawTimeline(t);
+  showVerdicts(t.verdicts);
+}
+
+// Each assertion's verdict on the batch, from the same journal: pass, fail (its message), n/a.
+function showVerdicts(verdicts) {
+  $("verdicts").replaceChildren(...verdicts.map((v) => {
+    const item = el("li", { class: "verdict " + (v.outcome === "n/a" ? "na" : v.outcome), "data-assertion": v.assertion },
+      el("span", { class: "outcome" }, v.outcome), " ", el("code", {}, v.assertion));
+    if (v.outcome === "pass") item.title = v.message;
+    else item.append(el("pre", {}, v.message));
+    return item;
+  }));
 }
 
 function drawTimeline(t) {
