@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from . import __version__, registry
 from .clock import Clock, SystemClock, VirtualClock
@@ -233,7 +234,8 @@ def _banner(
     names = [args.api] if args.api else registry.names()
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
-    lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui")
+    login = f"?token={quote(args.control_token, safe='')}" if args.control_token else ""
+    lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui{login}")
     lines.append(
         f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"
     )
