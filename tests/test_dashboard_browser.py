@@ -105,6 +105,9 @@ def _drive(page: Any, http: httpx.Client) -> None:
     expect(page.locator("#timeline rect.item")).to_have_count(1)
     expect(page.locator("#batch-progress .progress-label")).to_have_text("1/1")
     expect(page.locator("#batch-status")).to_have_text("progress 100")
+    stopped = page.locator('#verdicts li[data-assertion="assert_stopped_polling"] .outcome')
+    expect(page.locator("#verdicts li")).to_have_count(4)  # beside the timeline
+    expect(stopped).to_have_text("pass")
 
     # the clock control moves the clock
     page.click("text=← all batches")
@@ -141,4 +144,5 @@ def _drive(page: Any, http: httpx.Client) -> None:
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     open_batch(page, row, f"ivvy batch {created}")
     expect(page.locator("#timeline circle.request")).to_have_count(5)
+    expect(stopped).to_have_text("fail")  # polled after it saw the batch finished
     page.screenshot(path=str(SCREENSHOT.with_name("dashboard-batch.png")), full_page=True)
