@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -12,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from . import control, dashboard, registry
 from .clock import Clock
@@ -20,6 +19,7 @@ from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
 from .errors import LoadError, Problem
 from .explain import capped
+from .guard import ControlToken
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES
 from .mock import Mock
 from .provider import Provider, operation_problems
@@ -86,9 +86,10 @@ def create_app(
 
     ``scenarios`` default to the providers' own; ``apis`` to every registered provider;
     ``root_api`` is served at ``/``. ``check_responses`` journals responses that break the
-    spec. With ``control_token`` the control API needs ``Authorization: Bearer <token>``. The
-    journal masks secrets unless ``journal_secrets``. A provider whose handlers and spec
-    disagree refuses to start (:class:`LoadError`).
+    spec. With ``control_token`` the control API needs ``Authorization: Bearer <token>`` (or
+    the dashboard's cookie, see :mod:`mockbatch.guard`). The journal masks secrets unless
+    ``journal_secrets``. A provider whose handlers and spec disagree refuses to start
+    (:class:`LoadError`).
     """
     names = list(apis or ([root_api] if root_api else registry.names()))
     made = {name: registry.provider(name) for name in [*names, *([root_api] if root_api else [])]}
@@ -121,6 +122,7 @@ def _with_state(
     """What the control API and the dashboard read off ``app.state``."""
     app.state.mock, app.state.apis, app.state.max_body = mock, list(api_apps), max_body
     app.state.adapters = {name: type(api_app.provider) for name, api_app in api_apps.items()}
+    app.state.providers = {name: api_app.provider for name, api_app in api_apps.items()}
     app.state.check_scenario = check_scenario
     app.state.watch = None  # a watch.Watcher while `serve --watch` reloads the files
     return app
@@ -195,30 +197,6 @@ class MockbatchApp(Starlette):
                     await api(prefixed, receive, send)
                     return
         await super().__call__(scope, receive, send)
-
-
-class ControlToken:
-    """In front of the control API: every request needs ``Authorization: Bearer <token>``,
-    else 401 JSON with ``WWW-Authenticate: Bearer``."""
-
-    def __init__(self, app: ASGIApp, *, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            sent = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
-            scheme, _, credential = sent.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(credential, self.token):
-                message = "the control API needs 'Authorization: Bearer <token>' (--control-token)"
-                refusal = control.JSONAnswer(
-                    {"error": message if not sent else "wrong control token"},
-                    status_code=401,
-                    headers={"www-authenticate": "Bearer"},
-                )
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def _match_any_path(routes: Iterable[BaseRoute]) -> None:

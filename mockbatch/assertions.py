@@ -12,6 +12,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -83,9 +84,14 @@ def _name(key: Key) -> str:
     return f"batch {key[1]} ({key[0]})"
 
 
-def _fail(lines: list[str]) -> None:
+class NothingToJudgeError(AssertionError):
+    """An assertion failed because the journal held nothing it could judge (no poll, no
+    finished batch, no Retry-After): a test fails with it; the dashboard shows "n/a"."""
+
+
+def _fail(lines: list[str], *, nothing: bool = False) -> None:
     __tracebackhide__ = True
-    raise AssertionError("\n".join(lines))
+    raise (NothingToJudgeError if nothing else AssertionError)("\n".join(lines))
 
 
 def stopped_polling(entries: Sequence[Entry], observe: Observer, batch: str | None = None) -> None:
@@ -100,13 +106,14 @@ def stopped_polling(entries: Sequence[Entry], observe: Observer, batch: str | No
         if seen.terminal:
             finished.setdefault(key, entry)
     if not finished:
-        which = f"batch {batch}" if batch else "no batch"
+        which = f"batch {batch} was not" if batch else "no batch was"
         _fail(
             [
-                f"{which} was seen finished in this test's responses, so there is no stop to check"
+                f"{which} seen finished in this test's responses, so there is no stop to check"
                 " (poll until it finishes: advance mockbatch.clock, or poll more)",
                 *_listing(entries),
-            ]
+            ],
+            nothing=True,
         )
     if late:
         lines = []
@@ -135,7 +142,8 @@ def poll_rate(
             polls.setdefault((entry.api, seen.batch), []).append(entry)
     if not polls:
         which = f"batch {batch}" if batch else "any batch"
-        _fail([f"the client never polled {which} in this test, so there is no rate to check"])
+        message = f"the client never polled {which} in this test, so there is no rate to check"
+        _fail([message], nothing=True)
     lines = []
     for key, times in polls.items():
         burst = _burst(times, window, limit)
@@ -185,9 +193,10 @@ def results_read_once(
         if seen.terminal:
             finished.setdefault(key, entry)
     if not reads and not finished:
-        which = f"batch {batch}" if batch else "no batch"
+        which = f"batch {batch} was not" if batch else "no batch was"
         _fail(
-            [f"{which} was seen finished or had its results read in this test", *_listing(entries)]
+            [f"{which} seen finished or had its results read in this test", *_listing(entries)],
+            nothing=True,
         )
     lines = []
     for key in [*finished, *(k for k in reads if k not in finished)]:
@@ -247,7 +256,8 @@ def retry_after_honoured(entries: Sequence[Entry], observe: Observer) -> None:
                 "no response in this test carried a Retry-After header, so there is nothing to"
                 " honour (make one: mockbatch.fail_next(api, status=429, retry_after=seconds))",
                 *_listing(entries),
-            ]
+            ],
+            nothing=True,
         )
     if lines:
         _fail(lines)
@@ -277,3 +287,53 @@ def _listing(entries: Sequence[Entry], limit: int = 20) -> list[str]:
     shown = [f"  {describe(e)}" for e in entries[:limit]]
     more = len(entries) - limit
     return ["requests this test sent:", *shown, *([f"  ... and {more} more"] if more > 0 else [])]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one assertion says of one batch: ``outcome`` is ``pass``, ``fail`` or ``n/a``
+    (nothing to judge); ``message`` is its failure message, or what it found."""
+
+    assertion: str
+    outcome: str
+    message: str
+
+
+def verdicts(
+    entries: Sequence[Entry], observe: Observer, batch: str, *, max_per_second: float
+) -> list[Verdict]:
+    """Every assertion's verdict on ``batch`` from ``entries`` (the requests about it), named
+    as the ``mockbatch`` fixture's methods: what a test asserting them would say now."""
+    checks: list[tuple[str, Callable[[], None], str]] = [
+        (
+            "assert_stopped_polling",
+            lambda: stopped_polling(entries, observe, batch),
+            "the client stopped polling once it saw the batch finished",
+        ),
+        (
+            f"assert_poll_rate({max_per_second:g})",
+            lambda: poll_rate(entries, observe, max_per_second, batch),
+            f"the client polled at most {max_per_second:g} time(s) a second",
+        ),
+        (
+            "assert_results_read_once",
+            lambda: results_read_once(entries, observe, batch),
+            "the client read every results page once",
+        ),
+        (
+            "assert_retry_after_honoured",
+            lambda: retry_after_honoured(entries, observe),
+            "the client waited as long as each Retry-After asked",
+        ),
+    ]
+    found = []
+    for name, check, passed in checks:
+        try:
+            check()
+        except NothingToJudgeError as exc:
+            found.append(Verdict(name, "n/a", str(exc)))
+        except AssertionError as exc:
+            found.append(Verdict(name, "fail", str(exc)))
+        else:
+            found.append(Verdict(name, "pass", passed))
+    return found

@@ -5,15 +5,19 @@ faults, journal size), sent when they change; it ends when the client goes, and 
 :data:`STREAM_SECONDS` (the browser reconnects by itself), and holds the engine lock only while a
 snapshot is built. ``/journal`` lists the journal in short rows with the batch each request
 concerned (the providers' ``observe``); ``/journal/{seq}`` is one entry whole; ``/timeline/{api}
-/{id}`` is a batch's life as events. The page changes nothing itself: its controls call the
-control API.
+/{id}`` is a batch's life as events, with the client-behaviour assertions' verdicts on it. A
+batch's ``status`` is its API's own word (``Provider.status_word``). The page changes nothing
+itself: its controls call the control API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +27,13 @@ from starlette.routing import Route
 
 from . import wirejson
 from .apis import Observation
-from .assertions import observer
+from .assertions import observer, verdicts
 from .control import PREFIX, Endpoint, JSONAnswer, batch_json, clock_json, watching
 from .control import _fault_json as fault_json
 from .engine import Batch
 from .journal import Entry
 from .mock import Mock
+from .provider import Provider, engine_status
 
 UI = Path(__file__).parent / "ui"
 ASSETS = {"app.js": "text/javascript", "app.css": "text/css"}
@@ -36,6 +41,7 @@ TICK = 0.5  # seconds between looks at the state while a page is open
 STREAM_SECONDS = 300.0
 TIMELINE_ITEMS = 500  # items drawn on a batch's timeline (a generated batch may have millions)
 JOURNAL_ROWS = 2000  # rows of the journal sent at once
+POLL_RATE = 1.0  # the poll rate a batch's page judges against (``?max_per_second=``)
 
 
 def _mock(request: Request) -> Mock:
@@ -75,12 +81,21 @@ def _file(name: str, media_type: str) -> Response:
     return Response(content, media_type=f"{media_type}; charset=utf-8")
 
 
+def _shown(request: Request, batch: Batch, now: datetime, **options: Any) -> dict[str, Any]:
+    """The control API's view of ``batch`` with its ``status`` in its API's own words (its
+    provider's :meth:`~mockbatch.provider.Provider.status_word`) and the engine's."""
+    made: Provider | None = request.app.state.providers.get(batch.api)
+    engine = engine_status(batch, now)
+    word = made.status_word(batch, now) if made is not None else engine
+    return {**batch_json(batch, now, **options), "status": word, "engine_status": engine}
+
+
 def snapshot(request: Request) -> dict[str, Any]:
     """What the dashboard shows on every page, read under the engine lock."""
     mock = _mock(request)
     with mock.engine.lock:
         now = mock.clock.now()
-        batches = [batch_json(b, now, with_items=False) for b in mock.engine.batches()]
+        batches = [_shown(request, b, now, with_items=False) for b in mock.engine.batches()]
         faults = [fault_json(f) for f in mock.faults.all]
         deliveries = len(mock.outbox.deliveries)
     entries = mock.journal.entries()
@@ -162,11 +177,15 @@ async def journal_entry(request: Request) -> Response:
 
 async def timeline(request: Request) -> Response:
     """A batch's life: created, each request about it with its answer, items finishing,
-    callback attempts, stall, cancel, completion."""
+    callback attempts, stall, cancel, completion; and the assertions' verdicts on it (poll
+    rate judged against ``?max_per_second=``, default :data:`POLL_RATE`)."""
     mock, api, batch_id = _mock(request), request.path_params["api"], request.path_params["id"]
+    rate = _rate(request.query_params.get("max_per_second"))
+    if rate is None:
+        return JSONAnswer({"error": "max_per_second takes a number above 0"}, status_code=400)
     observe = _observe(request)
-    requests = [
-        {**_row(e, seen), "at": e.time.isoformat()}
+    about = [
+        (e, seen)
         for e in mock.journal.entries()
         if e.api == api and (seen := _seen(observe, e)) is not None and seen.batch == batch_id
     ]
@@ -176,15 +195,25 @@ async def timeline(request: Request) -> Response:
             return JSONAnswer({"error": "no such batch"}, status_code=404)
         now = mock.clock.now()
         answer = {
-            "batch": batch_json(found, now, limit=TIMELINE_ITEMS),
+            "batch": _shown(request, found, now, limit=TIMELINE_ITEMS),
             "now": now.isoformat(),
             "marks": _marks(found, now),
             "items": _items(found, now),
-            "requests": requests,
+            "requests": [{**_row(e, seen), "at": e.time.isoformat()} for e, seen in about],
             "callbacks": _callbacks(mock, found),
             "faults": [fault_json(f) for f in mock.faults.for_batch(api, batch_id)],
         }
-    return JSONAnswer(answer)
+    judged = verdicts([e for e, _ in about], observe, batch_id, max_per_second=rate)
+    return JSONAnswer({**answer, "verdicts": [asdict(v) for v in judged]})
+
+
+def _rate(sent: str | None) -> float | None:
+    """The poll rate to judge against: :data:`POLL_RATE` unless sent; None if not above 0."""
+    try:
+        rate = POLL_RATE if sent is None else float(sent)
+    except ValueError:
+        return None
+    return rate if 0 < rate < math.inf else None
 
 
 def _marks(batch: Batch, now: Any) -> list[dict[str, Any]]:

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .engine import Batch, ItemState
 from .errors import ApiError, MethodNotAllowed
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .apis import Call, Observation, Reply
     from .callbacks import CallbackPolicy, Outgoing
     from .context import Context
-    from .engine import Batch
     from .errors import Problem
     from .journal import Entry
     from .scenarios import Scenario
@@ -124,6 +126,27 @@ class Provider:
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Problems with a scenario of this API that the generic schema cannot see."""
         return []
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """``batch``'s status at ``now`` in this API's own words, as it would answer a read of
+        it (``in_progress``, ``COMPLETED``...), for the dashboard. It reads, never polls.
+        Default: the engine's word (:func:`engine_status`)."""
+        return engine_status(batch, now)
+
+
+def engine_status(batch: Batch, now: datetime) -> str:
+    """The engine's word for ``batch`` at ``now``: paused, cancelled, completed (with
+    failures), pending or in progress."""
+    if batch.paused:
+        return "paused"
+    if batch.cancelled_at(now) is not None:
+        return "cancelled"
+    counts = batch.counts(now)
+    if batch.completed_at(now) is not None:
+        return "completed with failures" if counts[ItemState.FAILED] else "completed"
+    if counts[ItemState.PENDING] == len(batch.items):
+        return "pending"
+    return "in progress"
 
 
 def operation_problems(provider: type[Provider], spec: Spec) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from mockbatch.apis import Observation
 from mockbatch.assertions import (
+    NothingToJudgeError,
     observer,
     poll_rate,
     results_read_once,
@@ -191,8 +192,16 @@ def test_retry_after_looks_at_the_next_request_of_the_same_kind() -> None:
     ],
 )
 def test_an_assertion_with_nothing_to_judge_fails(check: Any, message: str) -> None:
-    with pytest.raises(AssertionError, match=message):
+    with pytest.raises(NothingToJudgeError, match=message):
         check(journal() if "polled" in message else journal((0, "/paged/b/x", RUNNING)), OBSERVE)
+
+
+def test_nothing_to_judge_for_one_batch_says_which_was_not_seen() -> None:
+    entries = journal((0, "/paged/b/x", RUNNING))
+    with pytest.raises(NothingToJudgeError, match=r"^batch x was not seen finished in this test"):
+        stopped_polling(entries, OBSERVE, "x")
+    with pytest.raises(NothingToJudgeError, match=r"^batch x was not seen finished or had its"):
+        results_read_once(entries, OBSERVE, "x")
 
 
 def test_an_adapter_that_does_not_observe_its_requests_is_named() -> None:

@@ -93,7 +93,7 @@ def _drive(page: Any, http: httpx.Client) -> None:
     created = http.post(RUN, json={"jobs": [INVITE]}).json()["asyncId"]
     row = page.locator(f'tr[data-batch="ivvy/{created}"]')
     expect(rows).to_have_count(len(shipped) + 1)
-    expect(row.locator(".status")).to_have_text("in progress")
+    expect(row.locator(".status")).to_have_text("progress 0")  # in iVvy's words
     expect(row.locator(".progress-label")).to_have_text("0/1")
     open_batch(page, row, f"ivvy batch {created}")
     expect(page.locator("#timeline circle.request")).to_have_count(1)  # the create
@@ -104,7 +104,10 @@ def _drive(page: Any, http: httpx.Client) -> None:
     expect(page.locator("#timeline circle.request")).to_have_count(3)
     expect(page.locator("#timeline rect.item")).to_have_count(1)
     expect(page.locator("#batch-progress .progress-label")).to_have_text("1/1")
-    expect(page.locator("#batch-status")).to_have_text("completed")
+    expect(page.locator("#batch-status")).to_have_text("progress 100")
+    stopped = page.locator('#verdicts li[data-assertion="assert_stopped_polling"] .outcome')
+    expect(page.locator("#verdicts li")).to_have_count(4)  # beside the timeline
+    expect(stopped).to_have_text("pass")
 
     # the clock control moves the clock
     page.click("text=← all batches")
@@ -141,4 +144,5 @@ def _drive(page: Any, http: httpx.Client) -> None:
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     open_batch(page, row, f"ivvy batch {created}")
     expect(page.locator("#timeline circle.request")).to_have_count(5)
+    expect(stopped).to_have_text("fail")  # polled after it saw the batch finished
     page.screenshot(path=str(SCREENSHOT.with_name("dashboard-batch.png")), full_page=True)

@@ -102,7 +102,9 @@ def test_the_control_api_lists_it(echo: Path) -> None:
     app = create_app(clock=VirtualClock())
     with httpx.Client(transport=InProcessTransport(app), base_url="http://m") as client:
         health = client.get("/__mockbatch/health").json()
+        shown = client.get("/__mockbatch/timeline/echo/echo_done").json()["batch"]
     assert "echo" in health["apis"]
+    assert (shown["status"], shown["engine_status"]) == ("ended", "completed with failures")
     assert {"name": "echo-default", "api": "echo", "source": str(echo_scenario())} in health[
         "scenarios"
     ]

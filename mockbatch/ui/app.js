@@ -53,13 +53,8 @@ async function call(method, path, body, raw) {
 
 const time = (iso) => (iso ? iso.replace("T", " ").replace(/(\.\d{3})\d*/, "$1").replace("+00:00", "Z") : "");
 
-function batchStatus(b) {
-  if (b.paused) return "paused";
-  if (b.cancelled_at) return "cancelled";
-  if (b.completed_at) return b.counts.failed ? "completed with failures" : "completed";
-  if (b.counts.pending === b.item_count) return "pending";
-  return "in progress";
-}
+// The status in the API's own words (what a read of the batch answers), the engine's on hover.
+const statusTitle = (b) => `${b.api} answers "${b.status}"; mockbatch's engine: ${b.engine_status}`;
 
 function progress(b) {
   const bar = el("span", { class: "bar", title: STATES.map((s) => `${b.counts[s]} ${s}`).join(", ") });
@@ -91,7 +86,7 @@ function render() {
   body.replaceChildren(...snap.batches.map((b) => el("tr", { "data-batch": `${b.api}/${b.id}` },
     el("td", {}, b.api),
     el("td", {}, el("a", { href: `#/batch/${b.api}/${encodeURIComponent(b.id)}` }, b.meta?.name ? `${b.id} (${b.meta.name})` : b.id)),
-    el("td", { class: "status" }, batchStatus(b)),
+    el("td", { class: "status", title: statusTitle(b) }, b.status),
     el("td", {}, progress(b)),
     el("td", { class: "polls" }, b.polls),
     el("td", {}, time(b.created_at)),
@@ -151,13 +146,26 @@ async function renderBatch(which) {
   if (!t) { $("batch-title").textContent = `${which.api} batch ${which.id}: not found`; return; }
   const b = t.batch;
   $("batch-title").textContent = `${b.api} batch ${b.id}`;
-  $("batch-status").textContent = batchStatus(b);
+  $("batch-status").textContent = b.status;
+  $("batch-status").title = statusTitle(b);
   $("batch-progress").replaceChildren(progress(b));
   $("batch-faults").replaceChildren(...t.faults.map((f) => el("li", {}, "fault: " + JSON.stringify(f))));
   $("items").tBodies[0].replaceChildren(...b.items.map((i) => el("tr", {},
     el("td", {}, i.index), el("td", {}, i.key || ""), el("td", {}, JSON.stringify(i.input)),
     el("td", { class: "s-text-" + i.state }, i.state), el("td", {}, JSON.stringify(i.outcome)))));
   drawTimeline(t);
+  showVerdicts(t.verdicts);
+}
+
+// Each assertion's verdict on the batch, from the same journal: pass, fail (its message), n/a.
+function showVerdicts(verdicts) {
+  $("verdicts").replaceChildren(...verdicts.map((v) => {
+    const item = el("li", { class: "verdict " + (v.outcome === "n/a" ? "na" : v.outcome), "data-assertion": v.assertion },
+      el("span", { class: "outcome" }, v.outcome), " ", el("code", {}, v.assertion));
+    if (v.outcome === "pass") item.title = v.message;
+    else item.append(el("pre", {}, v.message));
+    return item;
+  }));
 }
 
 function drawTimeline(t) {

@@ -26,6 +26,8 @@ from .scenario import scenario_problems
 from .wire import AnthropicError, Status, error_body, error_type, token
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...journal import Entry
     from ...scenarios import Scenario
 
@@ -189,6 +191,11 @@ class AnthropicProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Anthropic's batch IDs, requests, results and match keys."""
         return scenario_problems(scenario)
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """The ``processing_status`` a retrieve answers; ``deleted`` once deleted (a retrieve
+        then answers 404)."""
+        return "deleted" if batch.meta.get(DELETED) else lifecycle(batch, now).status.value
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createMessageBatch": _create,

@@ -18,12 +18,14 @@ from . import batches
 from .errors import error_reply
 from .files import Files
 from .limits import RATE_LIMIT, WINDOW_SECONDS
-from .render import batch_json
+from .render import batch_json, batch_status
 from .request import authorize, check_parameters, json_body
 from .scenario import scenario_problems
 from .webhooks import SIGNATURE_HEADER, envelope, signature, webhook_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...context import Context
     from ...engine import Batch
     from ...errors import ApiError, Problem
@@ -156,6 +158,10 @@ class CheckProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Check's own rules for a scenario (batch IDs, inputs, verdicts, meta, options)."""
         return scenario_problems(scenario)
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """The ``status`` a batch read answers (``pending``, ``processing``...)."""
+        return batch_status(batch, now, batch.counts(now))
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

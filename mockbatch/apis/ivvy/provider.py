@@ -32,6 +32,8 @@ from .scenario import scenario_problems
 from .wire import ACTIONS, IvvyError, render_error
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...context import Context
     from ...journal import Entry
     from ...scenarios import Scenario
@@ -174,6 +176,10 @@ class IvvyProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """asyncIds, rule match keys and options of an iVvy scenario."""
         return scenario_problems(scenario)
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """iVvy has no status word: its ``progress`` answer, ``progress 40``."""
+        return f"progress {progress(batch, now)}"
 
     actions: ClassVar[Mapping[str, Handler]] = {
         "run": _run,

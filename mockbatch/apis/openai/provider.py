@@ -31,6 +31,8 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...callbacks import Outgoing
     from ...engine import Batch
     from ...journal import Entry
@@ -251,6 +253,13 @@ class OpenaiProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """OpenAI's options (``webhook``, ``never_finish``) and rule fields."""
         return scenario_problems(scenario)
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """The ``status`` a batch retrieve answers (``validating``, ``in_progress``...); a
+        file record's is the engine's."""
+        if not batches.is_batch(batch):
+            return super().status_word(batch, now)
+        return view(batch, now).status.value
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createFile": _create_file,

@@ -15,13 +15,16 @@ from urllib.parse import parse_qs
 
 from ...provider import Handler, Provider, TestProfile
 from .. import Call, Observation, Reply
-from . import batches, pages
+from . import batches, pages, render
 from .errors import error_reply
 from .request import authorize
 from .scenario import problems
 from .wire import TERMINAL
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ...engine import Batch
     from ...errors import ApiError, Problem
     from ...journal import Entry
     from ...scenarios import Scenario
@@ -85,6 +88,10 @@ class RuntypeProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Record inputs, result bodies, batch ``meta``, rule keys and ``options``."""
         return problems(scenario)
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """The ``status`` of ``GET /v1/batch/status/{id}`` (``running``, ``completed``...)."""
+        return str(render.status_body(batch, now)["status"])
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,

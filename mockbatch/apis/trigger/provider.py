@@ -23,6 +23,7 @@ from ...specs import Spec
 from .. import Call, Observation, Reply, frozen_reply
 from .auth import BUILDER, LOADER, RESULTS, STREAM, Messages, authenticate
 from .batches import retrieve_v1, retrieve_v2
+from .batches import status as batch_status
 from .checks import json_body, one_shot_body, run_statuses, split, task_batch_body
 from .create import BatchMaker
 from .pages import list_runs
@@ -40,6 +41,8 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...context import Context
     from ...journal import Entry
     from ...scenarios import Scenario
@@ -236,6 +239,10 @@ class TriggerProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Trigger.dev's IDs, tasks, errors, ``meta`` and ``options.abort`` rules."""
         return scenario_problems(scenario, _shipped_spec())
+
+    def status_word(self, batch: Batch, now: datetime) -> str:
+        """The ``status`` a batch retrieve answers (``PROCESSING``, ``COMPLETED``...)."""
+        return batch_status(batch, now).value
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

@@ -99,6 +99,11 @@ class EchoProvider(Provider):
             return Observation("results", parts[2], page=page, next_page=str(nxt) if nxt else None)
         return Observation("create", answer.get("id")) if entry.method == "POST" else None
 
+    def status_word(self, batch: Batch, now: Any) -> str:
+        """The ``state`` a read of the batch answers (the dashboard shows it)."""
+        state: str = _batch(batch, now)["state"]
+        return state
+
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create,
         "getBatch": _get,
