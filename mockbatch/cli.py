@@ -265,17 +265,13 @@ def _banner(
     names = [args.api] if args.api else registry.names()
     mounts = ", ".join(f"{url}{'' if args.api else '/' + n}" for n in names)
     token = ", token required" if args.control_token else ""
-<<<<<<< HEAD
     if args.watch:
         lines.append(
             f"mockbatch: watching {', '.join(args.paths)}: a change is reloaded; an invalid file"
             " is reported here and on the dashboard, and its last good version keeps serving"
         )
-    lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui")
-=======
     login = f"?token={quote(args.control_token, safe='')}" if args.control_token else ""
     lines.append(f"mockbatch: dashboard {url}/__mockbatch/ui{login}")
->>>>>>> uix
     lines.append(
         f"mockbatch: serving {mounts} (control API {url}/__mockbatch{token}, {args.clock} clock)"
     )
