@@ -27,6 +27,7 @@ from .wire import AnthropicError, Status, error_body, error_type, token
 
 if TYPE_CHECKING:
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 JSONL = "application/x-jsonl"
@@ -189,6 +190,13 @@ class AnthropicProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Anthropic's batch IDs, requests, results and match keys."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import AnthropicLifecycle
+
+        return AnthropicLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createMessageBatch": _create,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ...engine import Batch
     from ...errors import ApiError, Problem
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
 
@@ -156,6 +157,13 @@ class CheckProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Check's own rules for a scenario (batch IDs, inputs, verdicts, meta, options)."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import CheckLifecycle
+
+        return CheckLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

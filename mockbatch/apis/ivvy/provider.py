@@ -34,6 +34,7 @@ from .wire import ACTIONS, IvvyError, render_error
 if TYPE_CHECKING:
     from ...context import Context
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
 
@@ -174,6 +175,13 @@ class IvvyProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """asyncIds, rule match keys and options of an iVvy scenario."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import IvvyLifecycle
+
+        return IvvyLifecycle()
 
     actions: ClassVar[Mapping[str, Handler]] = {
         "run": _run,

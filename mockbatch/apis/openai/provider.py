@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ...callbacks import Outgoing
     from ...engine import Batch
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 _BATCH = re.compile(r"/v1/batches/(?P<id>[^/]+)(?P<cancel>/cancel)?$")
@@ -251,6 +252,13 @@ class OpenaiProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """OpenAI's options (``webhook``, ``never_finish``) and rule fields."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import OpenaiLifecycle
+
+        return OpenaiLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createFile": _create_file,

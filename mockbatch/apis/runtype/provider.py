@@ -24,6 +24,7 @@ from .wire import TERMINAL
 if TYPE_CHECKING:
     from ...errors import ApiError, Problem
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 _ROUTE = re.compile(
@@ -85,6 +86,13 @@ class RuntypeProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Record inputs, result bodies, batch ``meta``, rule keys and ``options``."""
         return problems(scenario)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import RuntypeLifecycle
+
+        return RuntypeLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,

@@ -42,6 +42,7 @@ from .wire import (
 if TYPE_CHECKING:
     from ...context import Context
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 NDJSON = ("application/x-ndjson", "application/ndjson")
@@ -236,6 +237,13 @@ class TriggerProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Trigger.dev's IDs, tasks, errors, ``meta`` and ``options.abort`` rules."""
         return scenario_problems(scenario, _shipped_spec())
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import TriggerLifecycle
+
+        return TriggerLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,
