@@ -6,9 +6,9 @@ a mockbatch server's clock, so that a run against the mock never waits in real t
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from time import sleep
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -156,7 +156,7 @@ class Pace:
                     Exchange("POST", "/__mockbatch/clock", response.status_code, response.text),
                 )
         elif self.interval > 0:
-            time.sleep(self.interval)
+            sleep(self.interval)
 
     def describe(self) -> str:
         if self.advance and self.control:
