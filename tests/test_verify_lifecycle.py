@@ -228,6 +228,22 @@ def test_a_page_repeating_an_item_is_a_breach(capsys: pytest.CaptureFixture[str]
     assert re.search(r"    GET /check/v1/batch/\w+/results\?limit=2&offset=2 -> 200 ", out)
 
 
+def check_counts_too_many(method: str, path: str, query: str, status: int, body: Any) -> Any:
+    """A Check batch read counts one success more than it has items."""
+    if re.fullmatch(r"/check/v1/batch/batch_\w+", path) and method == "GET":
+        more = body["totalItems"] + 1 - body["failureCount"]
+        body = {**body, "successCount": more, "processedItems": more + body["failureCount"]}
+    return status, body
+
+
+def test_counts_that_do_not_add_up_are_a_breach(capsys: pytest.CaptureFixture[str]) -> None:
+    status = breaking("check", check_counts_too_many)
+
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "BREACH [counts add up] successCount + failureCount = 4 > total 3" in out
+
+
 SLOW_IVVY = {
     "api": "ivvy",
     "rules": [{"match": {"namespace": "test"}, "response": {"ack": True}, "after": {"polls": 5}}],
