@@ -148,7 +148,10 @@ class Pace:
         if self.advance and self.control:
             headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
             response = httpx.post(
-                f"{self.control}/clock", json={"advance": self.advance}, headers=headers
+                f"{self.control}/clock",
+                json={"advance": self.advance},
+                headers=headers,
+                timeout=BOUND,
             )
             if response.status_code != 200:
                 raise FlowError(
