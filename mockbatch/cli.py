@@ -140,6 +140,41 @@ def _verify_parser(verify: argparse.ArgumentParser) -> None:
         "--max-examples", type=int, default=25, help="generated cases per operation (default 25)"
     )
     verify.add_argument("--seed", type=int, default=1234, help="generation seed (default 1234)")
+    _lifecycle_options(verify)
+
+
+def _lifecycle_options(verify: argparse.ArgumentParser) -> None:
+    """``verify --lifecycle`` and its bounds."""
+    verify.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="run the API's own small client flow and check its lifecycle contract instead",
+    )
+    verify.add_argument(
+        "--max-polls", type=int, default=30, metavar="N", help="polls per batch (default 30)"
+    )
+    verify.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds the whole lifecycle run may take (default 600)",
+    )
+    verify.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds between polls when the clock is not moved (default 5)",
+    )
+    verify.add_argument(
+        "--advance-clock",
+        type=float,
+        default=None,
+        metavar="S",
+        help="on a mockbatch server (found by GET /__mockbatch/health), move its clock S"
+        " seconds between polls instead of waiting (default 5; 0: never move it)",
+    )
 
 
 def _port(text: str) -> int:
@@ -327,6 +362,18 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not colon or not name.strip():
             parser.error(f"--header {raw!r}: write it as 'Name: value'")
         headers[name.strip()] = value.strip()
+    if args.lifecycle:
+        from .lifecycle.command import verify_lifecycle
+
+        return verify_lifecycle(
+            args.api,
+            args.base_url,
+            headers,
+            max_polls=args.max_polls,
+            timeout=args.timeout,
+            interval=args.interval,
+            advance=args.advance_clock,
+        )
     contract = Contract.of(args.api)
     spec = args.spec or str(contract.spec)
     exempt = contract.exempt

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .context import Context
     from .errors import Problem
     from .journal import Entry
+    from .lifecycle import Lifecycle
     from .scenarios import Scenario
     from .specs import Spec
 
@@ -132,6 +133,12 @@ class Provider:
         it (``in_progress``, ``COMPLETED``...), for the dashboard. It reads, never polls.
         Default: the engine's word (:func:`engine_status`)."""
         return engine_status(batch, now)
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle | None:
+        """Its client flow and lifecycle rules for ``verify --lifecycle`` (None: it has
+        none, and ``verify --lifecycle`` says so)."""
+        return None
 
 
 def engine_status(batch: Batch, now: datetime) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 JSONL = "application/x-jsonl"
@@ -196,6 +197,13 @@ class AnthropicProvider(Provider):
         """The ``processing_status`` a retrieve answers; ``deleted`` once deleted (a retrieve
         then answers 404)."""
         return "deleted" if batch.meta.get(DELETED) else lifecycle(batch, now).status.value
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import AnthropicLifecycle
+
+        return AnthropicLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createMessageBatch": _create,

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ...engine import Batch
     from ...errors import ApiError, Problem
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
 
@@ -162,6 +163,13 @@ class CheckProvider(Provider):
     def status_word(self, batch: Batch, now: datetime) -> str:
         """The ``status`` a batch read answers (``pending``, ``processing``...)."""
         return batch_status(batch, now, batch.counts(now))
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import CheckLifecycle
+
+        return CheckLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from ...context import Context
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
 
@@ -180,6 +181,13 @@ class IvvyProvider(Provider):
     def status_word(self, batch: Batch, now: datetime) -> str:
         """iVvy has no status word: its ``progress`` answer, ``progress 40``."""
         return f"progress {progress(batch, now)}"
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import IvvyLifecycle
+
+        return IvvyLifecycle()
 
     actions: ClassVar[Mapping[str, Handler]] = {
         "run": _run,

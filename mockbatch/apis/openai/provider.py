@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ...callbacks import Outgoing
     from ...engine import Batch
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 _BATCH = re.compile(r"/v1/batches/(?P<id>[^/]+)(?P<cancel>/cancel)?$")
@@ -260,6 +261,13 @@ class OpenaiProvider(Provider):
         if not batches.is_batch(batch):
             return super().status_word(batch, now)
         return view(batch, now).status.value
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import OpenaiLifecycle
+
+        return OpenaiLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createFile": _create_file,

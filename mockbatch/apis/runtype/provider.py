@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ...engine import Batch
     from ...errors import ApiError, Problem
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 _ROUTE = re.compile(
@@ -92,6 +93,13 @@ class RuntypeProvider(Provider):
     def status_word(self, batch: Batch, now: datetime) -> str:
         """The ``status`` of ``GET /v1/batch/status/{id}`` (``running``, ``completed``...)."""
         return str(render.status_body(batch, now)["status"])
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import RuntypeLifecycle
+
+        return RuntypeLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,

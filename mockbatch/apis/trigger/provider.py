@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ...context import Context
     from ...journal import Entry
+    from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
 
 NDJSON = ("application/x-ndjson", "application/ndjson")
@@ -243,6 +244,13 @@ class TriggerProvider(Provider):
     def status_word(self, batch: Batch, now: datetime) -> str:
         """The ``status`` a batch retrieve answers (``PROCESSING``, ``COMPLETED``...)."""
         return batch_status(batch, now).value
+
+    @classmethod
+    def lifecycle(cls) -> Lifecycle:
+        """Its flow for ``verify --lifecycle`` (:mod:`.lifecycle`)."""
+        from .lifecycle import TriggerLifecycle
+
+        return TriggerLifecycle()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

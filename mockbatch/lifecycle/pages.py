@@ -1,0 +1,38 @@
+"""Reading results pages the common ways, for the providers' flows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .contract import Item, Results
+from .session import Exchange, Session, Shown
+
+MAX_PAGES = 100  # a server that always says there is more is stopped somewhere
+
+
+def offset_pages(
+    http: Session,
+    path: str,
+    *,
+    items: str,
+    limit: int,
+    item: Callable[[dict[str, Any], Exchange], Item],
+    show: Shown | None = None,
+) -> Results:
+    """Every page of ``path?limit=&offset=``: the page's list is its ``items`` key, and its
+    ``pagination.hasMore`` says whether another follows."""
+    found: list[Item] = []
+    exchanges: list[Exchange] = []
+    offset = 0
+    while len(exchanges) < MAX_PAGES:
+        answer = http.request("GET", path, params={"limit": limit, "offset": offset}, show=show)
+        answer.expect("read a results page")
+        exchanges.append(answer.exchange)
+        shown = answer.field(items, list, "read a results page")
+        found.extend(item(each, answer.exchange) for each in shown if isinstance(each, dict))
+        more = answer.field("pagination", dict, "read a results page").get("hasMore")
+        if not more or not shown:
+            break
+        offset += len(shown)
+    return Results(True, tuple(found), tuple(exchanges))
