@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, MovableClock, VirtualClock
-from .engine import Batch, Engine, GeneratedItems, ListItems
+from .engine import Awaited, Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
 from .scenarios import Outcome, Scenario, outcome_for
@@ -118,6 +118,10 @@ class Mock:
     def _install(self, scenario: Scenario) -> None:
         now = self.clock.now()
         for spec in scenario.batches:
+            if spec.on_create:
+                awaited = Awaited(spec.id, spec.items, dict(spec.meta))
+                self.engine.await_create(scenario.api, awaited)
+                continue
             created = spec.created_at or now
             items: ListItems | GeneratedItems
             if spec.generate is not None:

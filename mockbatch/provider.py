@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .engine import Batch
     from .errors import Problem
     from .journal import Entry
+    from .record.book import Recorder
     from .scenarios import Scenario
     from .specs import Spec
 
@@ -124,6 +125,12 @@ class Provider:
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Problems with a scenario of this API that the generic schema cannot see."""
         return []
+
+    @classmethod
+    def recorder(cls) -> Recorder | None:
+        """How ``mockbatch record`` reads this API's answers into a scenario (None: the API
+        cannot be recorded, and ``record --api`` says so)."""
+        return None
 
 
 def operation_problems(provider: type[Provider], spec: Spec) -> list[str]:

@@ -34,6 +34,7 @@ from .wire import ACTIONS, IvvyError, render_error
 if TYPE_CHECKING:
     from ...context import Context
     from ...journal import Entry
+    from .record import IvvyRecorder
     from ...scenarios import Scenario
     from ...specs import Spec
 
@@ -174,6 +175,13 @@ class IvvyProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """asyncIds, rule match keys and options of an iVvy scenario."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def recorder(cls) -> IvvyRecorder:
+        """Reads runs, progress and results into a recording (see :mod:`.record`)."""
+        from .record import IvvyRecorder
+
+        return IvvyRecorder()
 
     actions: ClassVar[Mapping[str, Handler]] = {
         "run": _run,
