@@ -34,17 +34,18 @@ def scenario_text(source: Source, tape: Tape, recorder: Recorder) -> str:
     """The scenario file of a recording (YAML with comments)."""
     secrets = tape.secrets
     batches = [_batch_block(b, recorder) for b in tape.book.batches.values()]
+    scrubbed = [(c, secrets.scrub(d)) for c, d in batches]
     faults, unreplayed = _faults(tape.heard)
-    options = recorder.options(tape.book)
+    options = secrets.scrub(recorder.options(tape.book))
     head = {"api": source.api, "name": f"recorded-{source.api}"}
-    text = [*_header(source, tape, unreplayed), _dump(head)]
+    secret_lines = [f"# Secrets: {line}." for line in secrets.summary()]
+    text = [*_header(source, tape, unreplayed), *secret_lines, _dump(head)]
     if options:
-        text.append(_dump({"options": secrets.scrub(options)}))
-    text.append(_block("batches", [(c, secrets.scrub(d)) for c, d in batches]))
+        text.append(_dump({"options": options}))
+    text.append(_block("batches", scrubbed))
     if faults:
         text.append(_block("faults", faults))
-    secret_lines = [f"# Secrets: {line}." for line in secrets.summary()]
-    return "\n".join([*secret_lines, *text]).rstrip("\n") + "\n"
+    return "\n".join(text).rstrip("\n") + "\n"
 
 
 def _header(source: Source, tape: Tape, unreplayed: list[str]) -> list[str]:
