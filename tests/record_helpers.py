@@ -63,6 +63,9 @@ def record_and_replay(
     assert main(["validate", str(path)]) == 0
     replay_clock = VirtualClock()
     replay_app = create_app(clock=replay_clock, root_api=api, scenarios=load_scenarios([path]))
-    with ServerThread(replay_app) as replay, httpx.Client(base_url=replay.url, timeout=BOUND) as http:
+    with (
+        ServerThread(replay_app) as replay,
+        httpx.Client(base_url=replay.url, timeout=BOUND) as http,
+    ):
         replayed = client(http, replay_clock)
     return Replayed(recorded, replayed, path, path.read_text("utf-8"))

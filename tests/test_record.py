@@ -18,7 +18,7 @@ from record_helpers import BOUND, Answer, answer, record_and_replay
 from mockbatch import ServerThread, VirtualClock, create_app
 from mockbatch.cli import main
 from mockbatch.provider import Provider
-from mockbatch.record import Recording, RecordError
+from mockbatch.record import RecordError, Recording
 
 RUN = "/api/1.0/batch?action=run"
 PROGRESS = "/api/1.0/batch?action=progress"
@@ -131,9 +131,9 @@ def test_the_stop_endpoint_and_sigterm_end_a_recording_that_is_then_written(
 
 def _record_process(upstream: str, out: Path) -> tuple[subprocess.Popen[str], str]:
     """``python -m mockbatch record`` on port 0; its URL, read from its banner."""
+    command = ["record", "--api", "ivvy", "--upstream", upstream, "--port", "0", "--out", str(out)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockbatch", "record", "--api", "ivvy", "--upstream", upstream]
-        + ["--port", "0", "--out", str(out)],
+        [sys.executable, "-m", "mockbatch", *command],
         stderr=subprocess.PIPE,
         text=True,
     )

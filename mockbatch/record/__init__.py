@@ -8,6 +8,6 @@
 from __future__ import annotations
 
 from .book import Book, Exchange, RecordedBatch, Recorder
-from .session import Recording, RecordError
+from .session import RecordError, Recording
 
 __all__ = ["Book", "Exchange", "RecordError", "RecordedBatch", "Recorder", "Recording"]

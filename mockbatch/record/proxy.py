@@ -22,7 +22,7 @@ from ..apis import NO_BODY, Reply
 from ..clock import Clock, SystemClock
 from ..dispatch import DEFAULT_MAX_BODY, PayloadTooLarge, read_body
 from ..errors import ApiError
-from ..journal import Journal
+from ..journal import Entry, Journal
 from ..provider import Provider
 from ..specs import Operation, Spec
 from .book import Book, Exchange, Recorder
@@ -119,14 +119,8 @@ class RecordingProxy:
                 raise PayloadTooLarge(self.max_body)
             operation, path_params = self.spec.match(entry.method, entry.path)
             entry.operation = operation.id
-        except ApiError as error:
-            entry.unmatched = entry.operation is None
-            reply = self.provider.error(error)
-            reply.headers.update(error.headers)
-            payload = _payload(reply)
-            entry.status, entry.response = reply.status, reply.body
-            self.journal.answered(entry, len(payload))
-            await _send(send, reply, payload)
+        except ApiError as error:  # not forwarded: the mock answers these the same
+            await self._refuse(send, error, entry)
             return
         status, answer_headers, payload, failed = await self._forward(
             entry.method, scope, headers, body
@@ -137,6 +131,16 @@ class RecordingProxy:
         self.journal.answered(entry, len(payload))
         self._read(entry.seq, operation, path_params, entry.query, body, status, payload, failed)
         await _send_raw(send, status, answer_headers, payload)
+
+    async def _refuse(self, send: Send, error: ApiError, entry: Entry) -> None:
+        """Answer (and journal) a request the recorder does not forward: too big, unrouted."""
+        entry.unmatched = entry.operation is None
+        reply = self.provider.error(error)
+        reply.headers.update(error.headers)
+        payload = _payload(reply)
+        entry.status, entry.response = reply.status, reply.body
+        self.journal.answered(entry, len(payload))
+        await _send(send, reply, payload)
 
     def _control(self, method: str, path: str) -> Reply:
         """The recorder's own two routes (its answers in the control API's format)."""

@@ -59,7 +59,10 @@ class Recording:
         self.source = Source(api, upstream, self.clock.now())
         self.recorder = recorder
         self.proxy = RecordingProxy(
-            provider=provider, recorder=recorder, upstream=upstream, clock=self.clock,
+            provider=provider,
+            recorder=recorder,
+            upstream=upstream,
+            clock=self.clock,
             max_body=max_body,
         )
         self.server = ServerThread(self.proxy, port=port)

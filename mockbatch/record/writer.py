@@ -56,10 +56,10 @@ def _header(source: Source, tape: Tape, unreplayed: list[str]) -> list[str]:
         f"# on {source.started.isoformat(timespec='seconds')}: {len(tape.heard)} request(s);"
         f" {created} batch(es) the client created, {read} it only read.",
         "# Replay: mockbatch serve THIS_FILE (check it: mockbatch validate THIS_FILE).",
-        "# Created batches are `on_create: true`: the n-th batch a client creates is the n-th of",
-        "# them (its ID, its items' IDs, inputs and outcomes). Each item finishes at the poll of its",
-        "# batch, and the whole seconds since the batch was created, at which the provider first",
-        "# showed it finished.",
+        "# Created batches are `on_create: true`: the n-th batch a client creates is the n-th",
+        "# of them (its ID, its items' IDs, inputs and outcomes). Each item finishes at the poll",
+        "# of its batch, and the whole seconds since the batch was created, at which the",
+        "# provider first showed it finished.",
         *[f"# Not replayed: {line}" for line in unreplayed],
     ]
     return lines

@@ -34,9 +34,9 @@ from .wire import ACTIONS, IvvyError, render_error
 if TYPE_CHECKING:
     from ...context import Context
     from ...journal import Entry
-    from .record import IvvyRecorder
     from ...scenarios import Scenario
     from ...specs import Spec
+    from .record import IvvyRecorder
 
 DOCS_DONE = "e35e06ee592d17a42dc9e6252a058617"  # the shipped scenario's finished batch
 

@@ -59,7 +59,9 @@ class IvvyRecorder(Recorder):
         jobs = body.get("jobs")
         for i, job in enumerate(jobs if isinstance(jobs, list) else []):
             if isinstance(job, dict):
-                batch.item(i, input=_job(job.get("namespace"), job.get("action"), job.get("params")))
+                batch.item(
+                    i, input=_job(job.get("namespace"), job.get("action"), job.get("params"))
+                )
         if isinstance(body.get("callbackUrl"), str):
             batch.notes.append("the client asked for a callback (callbackUrl): a replay calls back")
 

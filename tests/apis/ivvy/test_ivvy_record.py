@@ -10,9 +10,9 @@ import httpx
 from record_helpers import Answer, answer, record_and_replay
 
 from mockbatch import VirtualClock
+from mockbatch.apis.ivvy.auth import sign, string_to_sign
 from mockbatch.app import load_scenarios
 from mockbatch.scenarios import Scenario
-from mockbatch.apis.ivvy.auth import sign, string_to_sign
 
 KEY = "ivvykey_live_77a1"
 SECRET = "ivvy-secret-do-not-write-9f8e7d"
@@ -58,7 +58,11 @@ SLOW = Scenario.from_dict(
     {
         "api": "ivvy",
         "rules": [
-            {"match": {"action": "slowSync"}, "response": {"synced": 9}, "after": {"polls": 3, "seconds": 3}}
+            {
+                "match": {"action": "slowSync"},
+                "response": {"synced": 9},
+                "after": {"polls": 3, "seconds": 3},
+            }
         ],
     }
 )
