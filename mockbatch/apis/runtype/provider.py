@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ...errors import ApiError, Problem
     from ...journal import Entry
     from ...scenarios import Scenario
+    from .record import RuntypeRecorder
 
 _ROUTE = re.compile(
     r"/v1/(?P<what>batch/flow|batch/status|batch/cancel|schedules/batch|schedules/runs)"
@@ -85,6 +86,13 @@ class RuntypeProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Record inputs, result bodies, batch ``meta``, rule keys and ``options``."""
         return problems(scenario)
+
+    @classmethod
+    def recorder(cls) -> RuntypeRecorder:
+        """Reads submits, statuses and results pages into a recording (see :mod:`.record`)."""
+        from .record import RuntypeRecorder
+
+        return RuntypeRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,
