@@ -28,19 +28,21 @@ class Seen(str, Enum):
 
     PENDING = "pending"
     RUNNING = "running"
+    UNFINISHED = "unfinished"  # not finished, whether started or not
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """A batch's counts at a moment: finished items by outcome, and how many had started
-    (None: the answer does not say; 0: every item was waiting)."""
+    """A batch's counts at a moment: finished items by outcome (``ended``: whatever their
+    outcome), and how many had started (None: the answer does not say; 0: all waiting)."""
 
     at: Moment
     succeeded: int = 0
     failed: int = 0
     started: int | None = None
+    ended: int = 0
 
 
 @dataclass(slots=True)
@@ -61,7 +63,13 @@ class Timeline:
     counts: list[Counts] = field(default_factory=list)
     items: dict[int, list[tuple[Moment, Seen, Any]]] = field(default_factory=dict)
     dated: dict[int, Moment] = field(default_factory=dict)  # items whose end an answer dated
+    dated_starts: dict[int, Moment] = field(default_factory=dict)
     polls: list[datetime] = field(default_factory=list)  # when each poll was answered
+    origins: dict[int, Moment] = field(default_factory=dict)  # items that came after creation
+
+    def arrived(self, index: int, at: Moment) -> None:
+        """Item ``index`` joined the batch at ``at`` (the mock counts its timing from then)."""
+        self.origins.setdefault(index, at)
 
     def polled(self, when: datetime) -> None:
         """The batch was polled at ``when`` (the recorder's clock)."""
@@ -77,6 +85,10 @@ class Timeline:
     def dated_end(self, index: int, at: Moment) -> None:
         """An answer dated item ``index``'s end: it ended at ``at`` (see :meth:`when`)."""
         self.dated.setdefault(index, at)
+
+    def dated_start(self, index: int, at: Moment) -> None:
+        """An answer dated item ``index``'s start (``startedAt``): it waited until ``at``."""
+        self.dated_starts.setdefault(index, at)
 
     def saw_counts(self, counts: Counts) -> None:
         """An answer showed these counts."""
@@ -94,13 +106,14 @@ class Timeline:
         for counts in self.counts:
             _give(items, counts.at, True, counts.succeeded)
             _give(items, counts.at, False, counts.failed)
+            _give(items, counts.at, None, counts.ended)
             if counts.started == 0:
                 for item in items:
                     item.waiting = _later(item.waiting, counts.at)
             elif counts.started is not None:
                 _start(items, counts.at, counts.started)
         for index, item in enumerate(items):
-            _write(batch, index, item)
+            _write(batch, index, item, self.origins.get(index, (0, 0.0)))
 
     def _item(self, index: int) -> _Item:
         item = _Item()
@@ -112,6 +125,8 @@ class Timeline:
                 item.began = _earlier(item.began, at)
                 continue
             item.unfinished = _later(item.unfinished, at)
+            if seen is Seen.UNFINISHED:
+                continue
             if seen is Seen.RUNNING:
                 item.began = _earlier(item.began, at)
             else:
@@ -125,14 +140,25 @@ class Timeline:
                 polls = max(polls, item.unfinished[0] + 1)
             item.done, item.exact = (polls, dated[1]), True
             item.began = _earlier(item.began, item.done)
+        started = self.dated_starts.get(index)
+        if started is not None and started > self.origins.get(index, (0, 0.0)):
+            polls = started[0] if item.began is None else min(started[0], item.began[0])
+            if item.waiting is not None:
+                polls = max(polls, item.waiting[0] + 1)
+            item.began = (polls, started[1])
+            item.waiting = _earlier(item.waiting, self.origins.get(index, (0, 0.0)))
         return item
 
 
-def _give(items: list[_Item], at: Moment, ok: bool, wanted: int) -> None:
+def _give(items: list[_Item], at: Moment, ok: bool | None, wanted: int) -> None:
     """Finish items by ``at`` until ``wanted`` of them finished with outcome ``ok``: first
     those an answer dated by then (the count places them among polls of the same date),
-    then the first whose outcome fits and that no later sighting shows unfinished."""
-    have = sum(1 for i in items if i.ok is ok and i.done is not None and i.done <= at)
+    then the first whose outcome fits and that no later sighting shows unfinished (``ok``
+    None: any outcome)."""
+    fits = (True, False, None) if ok is None else (ok, None)
+    have = sum(
+        1 for i in items if (ok is None or i.ok is ok) and i.done is not None and i.done <= at
+    )
     for dated_first in (True, False):
         for item in items:
             if have >= wanted:
@@ -140,14 +166,14 @@ def _give(items: list[_Item], at: Moment, ok: bool, wanted: int) -> None:
             if item.done is not None and item.done <= at:
                 continue
             seen_later = item.unfinished is not None and item.unfinished >= at
-            if item.ok not in (ok, None) or seen_later or item.exact is not dated_first:
+            if item.ok not in fits or seen_later or item.exact is not dated_first:
                 continue
             if item.exact and item.done is not None:
                 if item.done[1] > at[1]:
                     continue
                 item.done = (at[0], item.done[1])
             else:
-                item.ok, item.done = ok, at
+                item.ok, item.done = ok if item.ok is None else item.ok, at
             item.began = _earlier(item.began, item.done)
             have += 1
 
@@ -164,15 +190,21 @@ def _start(items: list[_Item], at: Moment, wanted: int) -> None:
             have += 1
 
 
-def _write(batch: RecordedBatch, index: int, item: _Item) -> None:
+def _write(batch: RecordedBatch, index: int, item: _Item, origin: Moment) -> None:
     recorded = batch.item(index)
-    recorded.ok = item.ok
-    if item.ok is not None:
-        recorded.body = item.body if item.body is not None else {}
-    recorded.after = item.done
+    recorded.ok, recorded.body = item.ok, item.body
+    recorded.after = _since(origin, item.done) if item.done is not None else None
     never = (batch.polls + 1, 0.0)  # not seen started or finished: after the last poll
     began = item.began or item.done or never
-    recorded.start = began if item.waiting is not None and item.waiting < began else None
+    waited = item.waiting is not None and item.waiting < began
+    recorded.start = _since(origin, began) if waited else None
+    if recorded.after is None and origin != (0, 0.0):
+        recorded.after = _since(origin, never)
+
+
+def _since(origin: Moment, at: Moment) -> Moment:
+    """``at`` counted from ``origin`` (an item's timing counts from its arrival)."""
+    return max(0, at[0] - origin[0]), max(0.0, at[1] - origin[1])
 
 
 def _earlier(a: Moment | None, b: Moment) -> Moment:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ...context import Context
     from ...journal import Entry
     from ...scenarios import Scenario
+    from .record import TriggerRecorder
 
 NDJSON = ("application/x-ndjson", "application/ndjson")
 RETRY_NOT_FOUND = {"x-should-retry": "true"}
@@ -236,6 +237,14 @@ class TriggerProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Trigger.dev's IDs, tasks, errors, ``meta`` and ``options.abort`` rules."""
         return scenario_problems(scenario, _shipped_spec())
+
+    @classmethod
+    def recorder(cls) -> TriggerRecorder:
+        """Reads creates, item streams, retrieves, results and run lists into a recording
+        (see :mod:`.record`)."""
+        from .record import TriggerRecorder
+
+        return TriggerRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,
