@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ...journal import Entry
     from ...scenarios import Scenario
     from ...specs import Spec
+    from .record import CheckRecorder
 
 _BATCH = re.compile(r"/v1/batch(?:/(?P<id>(?!upload$)[^/]+)(?P<rest>/results|/cancel)?)?$")
 _FINISHED = {"completed", "failed", "cancelled"}
@@ -156,6 +157,14 @@ class CheckProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Check's own rules for a scenario (batch IDs, inputs, verdicts, meta, options)."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def recorder(cls) -> CheckRecorder:
+        """Reads creates, batch objects and results pages into a recording (uploads are
+        not replayed: see :mod:`.record`)."""
+        from .record import CheckRecorder
+
+        return CheckRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,
