@@ -45,7 +45,37 @@ def _parser() -> argparse.ArgumentParser:
             " BASE_URL and check every response against the API's OpenAPI document.",
         )
     )
+    _record_parser(
+        sub.add_parser(
+            "record",
+            help="proxy a provider and write what a client's run showed as a scenario",
+            description="Serve API's routes on 127.0.0.1:PORT, forward every request to"
+            " UPSTREAM and answer with its answer unchanged. On Ctrl-C, SIGTERM or"
+            " POST /__mockbatch/record/stop, write the batches seen as a scenario file.",
+        )
+    )
     return parser
+
+
+def _record_parser(record: argparse.ArgumentParser) -> None:
+    record.add_argument("--api", required=True, choices=registry.names(), help="which API")
+    record.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the provider's base URL, as a client would use it (e.g. https://api.ivvy.com)",
+    )
+    record.add_argument(
+        "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    record.add_argument("--out", metavar="FILE", help="where to write (default recorded-API.yaml)")
+    record.add_argument(
+        "--max-body",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="largest request or upstream answer body forwarded (default 16 MiB)",
+    )
 
 
 def _serve_parser(serve: argparse.ArgumentParser) -> None:
@@ -203,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.paths)
         if args.command == "verify":
             return _verify(args, parser)
+        if args.command == "record":
+            from .record.cli import record
+
+            return record(args, _STOP_SIGNALS)
         return _serve(args)
     except LoadError as exc:
         for problem in exc.problems:

@@ -194,6 +194,8 @@ class Batch:
     cancel_running: bool = True
     stalled_at: datetime | None = None  # a fault: items unfinished by then never finish
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # adapters' derived bytes
+    # A recorded batch's items (see Engine.await_create): item i is made from template[i].
+    template: tuple[ItemSpec, ...] = field(default=(), repr=False)
 
     @property
     def polls(self) -> int:
@@ -444,6 +446,7 @@ class Engine:
         self.ids = Ids(seed)
         self.lock = threading.RLock()
         self._batches: dict[tuple[str, str], Batch] = {}
+        self._awaiting: dict[str, list[Awaited]] = {}  # by API, oldest first
         # Fault hooks (set by the Mock): does a new batch stall; is a batch gone by now.
         self.stalls: Callable[[Batch], bool] = lambda batch: False
         self.gone: Callable[[Batch, datetime], bool] = lambda batch, now: False
@@ -478,13 +481,27 @@ class Engine:
     def batches(self, api: str | None = None) -> list[Batch]:
         return [b for (a, _), b in self._batches.items() if api is None or a == api]
 
+    def await_create(self, api: str, awaited: Awaited) -> None:
+        """Hold a recorded batch until a client of ``api`` creates one: the next
+        :meth:`create` of that API gets it (see :class:`Awaited`)."""
+        self._awaiting.setdefault(api, []).append(awaited)
+
     def create(
         self, api: str, batch_id: str, specs: Sequence[ItemSpec], meta: dict[str, Any]
     ) -> Batch:
-        """A new batch whose items start now."""
+        """A new batch whose items start now; the first batch :meth:`await_create` holds for
+        ``api``, if any: its ID, its meta over ``meta``, its items' specs over ``specs``."""
         now = self.now()
+        waiting = self._awaiting.get(api)
+        template: tuple[ItemSpec, ...] = ()
+        if waiting:
+            awaited = waiting.pop(0)
+            batch_id, template, meta = awaited.id, awaited.items, {**meta, **awaited.meta}
+            specs = [_templated(template, i, spec) for i, spec in enumerate(specs)]
         items = ListItems([(spec, now, 0) for spec in specs])
-        return self.add(Batch(api=api, id=batch_id, items=items, created_at=now, meta=meta))
+        batch = Batch(api=api, id=batch_id, items=items, created_at=now, meta=meta)
+        batch.template = template
+        return self.add(batch)
 
     def cancel(self, batch: Batch, *, running_too: bool) -> None:
         """Cancel ``batch`` now (see :class:`Batch` for what ``running_too`` means)."""
@@ -530,6 +547,7 @@ class Engine:
             raise TypeError("items are added only to a batch of listed (not generated) items")
         now = self.now()
         for spec in specs:
+            spec = _templated(batch.template, len(batch.items), spec)
             batch.items.append(spec, now, batch.polls)
 
     def set_meta(self, batch: Batch, key: str, value: Any) -> None:
@@ -538,4 +556,22 @@ class Engine:
 
     def clear(self) -> None:
         self._batches.clear()
+        self._awaiting.clear()
         self.ids.reset()
+
+
+@dataclass(frozen=True, slots=True)
+class Awaited:
+    """A recorded batch (a scenario's ``on_create: true``) that exists once a client creates
+    a batch: the n-th create of its API gets the n-th one, with this ID and meta, and each
+    item it is given (then or later) becomes the recorded item at its position (input,
+    outcome, ID and timing, counted from when it arrives)."""
+
+    id: str
+    items: tuple[ItemSpec, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _templated(template: Sequence[ItemSpec], index: int, spec: ItemSpec) -> ItemSpec:
+    """The recorded item at ``index`` if there is one, else ``spec`` as made."""
+    return template[index] if index < len(template) else spec

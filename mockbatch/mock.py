@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .auth import AuthSettings
 from .callbacks import CallbackPolicy, Outbox
 from .clock import Clock, MovableClock, VirtualClock
-from .engine import Batch, Engine, GeneratedItems, ListItems
+from .engine import Awaited, Batch, Engine, GeneratedItems, ListItems
 from .faults import Fault, Faults, RateLimiter
 from .journal import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, Journal
 from .scenarios import BatchSpec, Outcome, Scenario, outcome_for
@@ -152,6 +152,9 @@ class Mock:
             self._add_batch(scenario.api, spec, now)
 
     def _add_batch(self, api: str, spec: BatchSpec, now: datetime) -> None:
+        if spec.on_create:  # recorded: the next batch a client creates becomes this one
+            self.engine.await_create(api, Awaited(spec.id, spec.items, dict(spec.meta)))
+            return
         created = spec.created_at or now
         items: ListItems | GeneratedItems
         if spec.generate is not None:

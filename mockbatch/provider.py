@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .errors import Problem
     from .journal import Entry
     from .lifecycle import Lifecycle
+    from .record.book import Recorder
     from .scenarios import Scenario
     from .specs import Spec
 
@@ -138,6 +139,12 @@ class Provider:
     def lifecycle(cls) -> Lifecycle | None:
         """Its client flow and lifecycle rules for ``verify --lifecycle`` (None: it has
         none, and ``verify --lifecycle`` says so)."""
+        return None
+
+    @classmethod
+    def recorder(cls) -> Recorder | None:
+        """How ``mockbatch record`` reads this API's answers into a scenario (None: the API
+        cannot be recorded, and ``record --api`` says so)."""
         return None
 
 

@@ -166,6 +166,7 @@ class BatchSpec:
     paused: bool = False
     cancel: After | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    on_create: bool = False  # recorded: exists once a client creates a batch (engine.Awaited)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,4 +421,5 @@ def _batch(data: Mapping[str, Any], seed: int) -> BatchSpec:
         paused=bool(data.get("paused", False)),
         cancel=_after(data["cancel"]) if "cancel" in data else None,
         meta=data.get("meta", {}),
+        on_create=bool(data.get("on_create", False)),
     )

@@ -124,7 +124,7 @@ def test_many_problems_parse_the_text_once_and_are_capped(monkeypatch: pytest.Mo
     assert found == [*shown, "<scenario>:8: (top level): ... and 990 more"]
 
 
-VALID = "(valid: cancel, created_at, generate, id, items, meta, paused)"
+VALID = "(valid: cancel, created_at, generate, id, items, meta, on_create, paused)"
 
 
 def test_many_adapter_problems_are_capped_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,13 +57,16 @@ def create(ctx: Context, files: Files, body: dict[str, Any]) -> Batch:
         "options": body.get("options") or {},
     }
     file = files.usable(body["fileId"]) if "fileId" in body else None
-    inputs = [] if file is not None else [item_input(item) for item in body["items"]]
-    batch_id = "batch_" + ctx.ids.next("check.batch")[:12]
     if file is not None:
-        inputs = files.use(file, batch_id)
+        inputs = files.rows(file)
         meta["fileId"] = file.id
+    else:
+        inputs = [item_input(item) for item in body["items"]]
     specs = [_item(ctx, data, i) for i, data in enumerate(inputs)]
-    return ctx.create(batch_id, specs, meta)
+    batch = ctx.create("batch_" + ctx.ids.next("check.batch")[:12], specs, meta)
+    if file is not None:  # the batch's ID is the one create gave (a recorded batch's)
+        files.use(file, batch.id)
+    return batch
 
 
 def created(batch: Batch, now: datetime) -> Reply:

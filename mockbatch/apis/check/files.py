@@ -80,10 +80,13 @@ class Files:
             raise CheckError(409, "conflict", f"File was already used by {used}; upload it again")
         return file
 
-    def use(self, file: Batch, batch_id: str) -> list[Any]:
-        """Mark ``file`` as used by batch ``batch_id``; its items' inputs."""
-        self.store.set_meta(file, "usedBy", batch_id)
+    def rows(self, file: Batch) -> list[Any]:
+        """The inputs of ``file``'s items."""
         return [file.items.spec(i).input for i in range(len(file.items))]
+
+    def use(self, file: Batch, batch_id: str) -> None:
+        """Mark ``file`` as used by batch ``batch_id`` (the ID its create gave back)."""
+        self.store.set_meta(file, "usedBy", batch_id)
 
 
 def _message(parsed: Parsed) -> str:

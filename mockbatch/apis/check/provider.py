@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
+    from .record import CheckRecorder
 
 _BATCH = re.compile(r"/v1/batch(?:/(?P<id>(?!upload$)[^/]+)(?P<rest>/results|/cancel)?)?$")
 _FINISHED = {"completed", "failed", "cancelled"}
@@ -170,6 +171,14 @@ class CheckProvider(Provider):
         from .lifecycle import CheckLifecycle
 
         return CheckLifecycle()
+
+    @classmethod
+    def recorder(cls) -> CheckRecorder:
+        """Reads creates, batch objects and results pages into a recording (uploads are
+        not replayed: see :mod:`.record`)."""
+        from .record import CheckRecorder
+
+        return CheckRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,

@@ -27,10 +27,10 @@ def create_batch(ctx: Context, body: dict[str, Any]) -> str:
     jobs: list[dict[str, Any]] = body["jobs"]
     items = [_item(ctx, job, i) for i, job in enumerate(jobs)]
     batch_id = ctx.ids.next("ivvy.batch")[:ASYNC_ID_LENGTH]
-    ctx.create(batch_id, items, {"callbackUrl": url, "reposts": 0})
+    batch = ctx.create(batch_id, items, {"callbackUrl": url, "reposts": 0})
     if url:
         ctx.wake()
-    return batch_id
+    return batch.id  # a recorded batch (on_create) keeps its own
 
 
 def _item(ctx: Context, job: dict[str, Any], index: int) -> ItemSpec:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
     from ...specs import Spec
+    from .record import IvvyRecorder
 
 DOCS_DONE = "e35e06ee592d17a42dc9e6252a058617"  # the shipped scenario's finished batch
 
@@ -188,6 +189,13 @@ class IvvyProvider(Provider):
         from .lifecycle import IvvyLifecycle
 
         return IvvyLifecycle()
+
+    @classmethod
+    def recorder(cls) -> IvvyRecorder:
+        """Reads runs, progress and results into a recording (see :mod:`.record`)."""
+        from .record import IvvyRecorder
+
+        return IvvyRecorder()
 
     actions: ClassVar[Mapping[str, Handler]] = {
         "run": _run,

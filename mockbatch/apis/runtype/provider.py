@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ...journal import Entry
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
+    from .record import RuntypeRecorder
 
 _ROUTE = re.compile(
     r"/v1/(?P<what>batch/flow|batch/status|batch/cancel|schedules/batch|schedules/runs)"
@@ -100,6 +101,13 @@ class RuntypeProvider(Provider):
         from .lifecycle import RuntypeLifecycle
 
         return RuntypeLifecycle()
+
+    @classmethod
+    def recorder(cls) -> RuntypeRecorder:
+        """Reads submits, statuses and results pages into a recording (see :mod:`.record`)."""
+        from .record import RuntypeRecorder
+
+        return RuntypeRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "getResultsForABatchExecution": pages.batch_results,

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ...journal import Entry
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
+    from .record import TriggerRecorder
 
 NDJSON = ("application/x-ndjson", "application/ndjson")
 RETRY_NOT_FOUND = {"x-should-retry": "true"}
@@ -251,6 +252,14 @@ class TriggerProvider(Provider):
         from .lifecycle import TriggerLifecycle
 
         return TriggerLifecycle()
+
+    @classmethod
+    def recorder(cls) -> TriggerRecorder:
+        """Reads creates, item streams, retrieves, results and run lists into a recording
+        (see :mod:`.record`)."""
+        from .record import TriggerRecorder
+
+        return TriggerRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createBatch": _create_batch,
