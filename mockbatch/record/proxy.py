@@ -129,7 +129,17 @@ class RecordingProxy:
         entry.response_headers = self.journal.masked(dict(answer_headers))
         entry.error = failed
         self.journal.answered(entry, len(payload))
-        self._read(entry.seq, operation, path_params, entry.query, body, status, payload, failed)
+        self._read(
+            entry.seq,
+            operation,
+            path_params,
+            entry.query,
+            body,
+            status,
+            payload,
+            failed,
+            lower.get("content-type", ""),
+        )
         await _send_raw(send, status, answer_headers, payload)
 
     async def _refuse(self, send: Send, error: ApiError, entry: Entry) -> None:
@@ -194,6 +204,7 @@ class RecordingProxy:
         status: int,
         payload: bytes,
         failed: str | None,
+        content_type: str = "",
     ) -> None:
         """Let the provider's recorder read the exchange into the book (under the lock)."""
         exchange = Exchange(
@@ -209,6 +220,8 @@ class RecordingProxy:
             status=status,
             answer=_json(payload, NO_BODY),
             upstream_failed=failed is not None,
+            content_type=content_type,
+            answer_raw=payload,
         )
         with self.tape.lock:
             self.tape.book.now = exchange.time

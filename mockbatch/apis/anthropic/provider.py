@@ -28,6 +28,7 @@ from .wire import AnthropicError, Status, error_body, error_type, token
 if TYPE_CHECKING:
     from ...journal import Entry
     from ...scenarios import Scenario
+    from .record import AnthropicRecorder
 
 JSONL = "application/x-jsonl"
 ORGANIZATION = "00000000-0000-4000-8000-00006d6f636b"  # anthropic-organization-id, fixed
@@ -189,6 +190,13 @@ class AnthropicProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """Anthropic's batch IDs, requests, results and match keys."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def recorder(cls) -> AnthropicRecorder:
+        """Reads creates, retrieves and results files into a recording (see :mod:`.record`)."""
+        from .record import AnthropicRecorder
+
+        return AnthropicRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createMessageBatch": _create,

@@ -1,0 +1,110 @@
+"""``mockbatch record --api anthropic``: a client's run recorded through mockbatch, replayed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from record_helpers import Answer, answer, record_and_replay
+
+from mockbatch import VirtualClock
+
+KEY = "sk-ant-api03-record-do-not-write-5e6f"
+HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+BATCHES = "/v1/messages/batches"
+MAX_POLLS = 20  # a bound for a batch that never ends, not a speed check
+UNKNOWN = "msgbatch_01unknown"
+# The fields that move with the clock or name the server's own address.
+MOVING = ("created_at", "expires_at", "ended_at", "archived_at", "cancel_initiated_at")
+
+
+def _requests(*custom_ids: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "custom_id": c,
+            "params": {
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": f"prompt {c}"}],
+            },
+        }
+        for c in custom_ids
+    ]
+
+
+def _steady(found: Answer) -> Answer:
+    """An answer without the fields that depend on the clock or the server's address."""
+    status, body = found
+    if isinstance(body, dict):
+        body = {k: ("<moves>" if k in MOVING and v is not None else v) for k, v in body.items()}
+        if isinstance(body.get("results_url"), str):
+            body["results_url"] = body["results_url"].split("/v1/", 1)[1]
+    return status, body
+
+
+def _results(http: httpx.Client, batch_id: str) -> Answer:
+    """The results file, as the lines the SDK streams (JSON Lines)."""
+    got = http.get(f"{BATCHES}/{batch_id}/results", headers=HEADERS)
+    if got.status_code != 200:
+        return answer(got)
+    return got.status_code, [json.loads(line) for line in got.text.splitlines()]
+
+
+def _until_ended(http: httpx.Client, clock: VirtualClock, batch_id: str) -> list[Answer]:
+    """Retrieve (a second apart) until the batch has ended, at most MAX_POLLS times."""
+    seen: list[Answer] = []
+    for _ in range(MAX_POLLS):
+        clock.advance(1)
+        seen.append(_steady(answer(http.get(f"{BATCHES}/{batch_id}", headers=HEADERS))))
+        if seen[-1][1].get("processing_status") == "ended":
+            return seen
+    raise AssertionError(f"{batch_id} never ended: {seen[-1]}")
+
+
+def _client(http: httpx.Client, clock: VirtualClock) -> list[Answer]:
+    """A batch that succeeds and errors (its results read too early first), one canceled at
+    once, one whose last request expires, and a batch that does not exist."""
+    made = answer(
+        http.post(
+            BATCHES, json={"requests": _requests("one", "fail-two", "three")}, headers=HEADERS
+        )
+    )
+    batch = made[1]["id"]
+    answers = [_steady(made), _results(http, batch)]
+    answers += _until_ended(http, clock, batch)
+    answers.append(_results(http, batch))
+    second = http.post(BATCHES, json={"requests": _requests("four", "five")}, headers=HEADERS)
+    answers.append(_steady(answer(second)))
+    cancel = http.post(f"{BATCHES}/{second.json()['id']}/cancel", headers=HEADERS)
+    answers.append(_steady(answer(cancel)))
+    answers += _until_ended(http, clock, second.json()["id"])
+    answers.append(_results(http, second.json()["id"]))
+    third = http.post(BATCHES, json={"requests": _requests("six", "expire-seven")}, headers=HEADERS)
+    answers.append(_steady(answer(third)))
+    for _ in range(3):  # "six" ends; "expire-seven" is still running at its 24 h
+        clock.advance(2)
+        answers.append(
+            _steady(answer(http.get(f"{BATCHES}/{third.json()['id']}", headers=HEADERS)))
+        )
+    clock.advance(86_400)
+    answers += _until_ended(http, clock, third.json()["id"])
+    answers.append(_results(http, third.json()["id"]))
+    answers.append(answer(http.get(f"{BATCHES}/{UNKNOWN}", headers=HEADERS)))
+    return answers
+
+
+def test_a_recorded_run_replays_the_same_answers(tmp_path: Path) -> None:
+    run = record_and_replay("anthropic", _client, tmp_path)
+    assert run.recorded[1][0] == 400  # results before the end
+    assert run.recorded[-1][0] == 404
+    results = [a[1] for a in run.recorded if isinstance(a[1], list)]
+    assert [[line["result"]["type"] for line in r] for r in results] == [
+        ["succeeded", "errored", "succeeded"],
+        ["canceled", "canceled"],
+        ["succeeded", "expired"],
+    ]
+    assert run.replayed == run.recorded
+    assert KEY not in run.text
+    assert "x-api-key" in run.text  # the file says which header was dropped
