@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ...engine import Batch
     from ...journal import Entry
     from ...scenarios import Scenario
+    from .record import OpenaiRecorder
 
 _BATCH = re.compile(r"/v1/batches/(?P<id>[^/]+)(?P<cancel>/cancel)?$")
 _CONTENT = re.compile(r"/v1/files/[^/]+/content$")
@@ -251,6 +252,14 @@ class OpenaiProvider(Provider):
     def check_scenario(cls, scenario: Scenario) -> list[Problem]:
         """OpenAI's options (``webhook``, ``never_finish``) and rule fields."""
         return scenario_problems(scenario)
+
+    @classmethod
+    def recorder(cls) -> OpenaiRecorder:
+        """Reads uploads, batches and their output and error files into a recording (see
+        :mod:`.record`)."""
+        from .record import OpenaiRecorder
+
+        return OpenaiRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createFile": _create_file,
