@@ -7,11 +7,11 @@ mock makes both through the same ``create``, so a replayed upload gets the recor
 and a replayed batch the recorded batch's. The requests that ``request_counts`` first counted
 at a poll finish at that poll (succeeded ones in input order for ``completed``, failed ones for
 ``failed``); the batch's last item is its finalizing step (``{finalize: true}``, the mock's
-own), done at the poll that first saw it ``completed``. Validation ends at the second retrieve
-in the mock, whatever the provider took. A response body is replayed as the provider gave it,
-but for its ``created``/``created_at`` (the mock's clock); line and request IDs are the mock's
-(derived from the batch ID). Refusals the mock makes by itself for the same request (400, 409,
-and 404 for an ID the recording never saw) are replayed as they are.
+own), done at the poll that first saw it ``completed``; its ``meta.validated`` is the poll
+that first saw it past ``validating`` (see status.validation). A response body is replayed as
+the provider gave it, but for its ``created``/``created_at`` (the mock's clock); line and
+request IDs are the mock's (derived from the batch ID). Refusals the mock makes by itself for
+the same request (400, 409, and 404 for an ID the recording never saw) are replayed as they are.
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from ...record.book import Book, Exchange, RecordedBatch, RecordedItem, Recorder
 from .form import parse_form
 from .inputs import spans
 from .results import UNRUN
+from .status import VALIDATED_META
 from .wire import OpenAIError, Status
 
 Moment = tuple[int, float]
 FINALIZE = {"finalize": True}  # the input of a batch's finalizing step (inputs.finalizer)
 MOVING = ("created", "created_at")  # a response body's times: the mock's clock makes them
+PAST_VALIDATION = frozenset(
+    {Status.IN_PROGRESS.value, Status.FINALIZING.value, Status.COMPLETED.value}
+)
 UNRUN_CODES = frozenset(code for code, _ in UNRUN.values())
 
 
@@ -146,6 +150,9 @@ class OpenaiRecorder(Recorder):
         if failed is not None:  # refused at validation: the mock's one finalizing item
             batch.items = [RecordedItem(input=FINALIZE, after=failed)]
             return
+        validated = (m for m, status, _, _ in run.polls if status in PAST_VALIDATION)
+        seen = next(validated, None)
+        batch.meta = {VALIDATED_META: _after(seen)} if seen is not None else {}
         items = [RecordedItem(input=line) for line in run.lines]
         _finish(items, run)
         completed = (m for m, status, _, _ in run.polls if status == Status.COMPLETED.value)
@@ -199,6 +206,11 @@ def _parse(raw: bytes) -> Any:
         return wirejson.loads(raw.rstrip(b"\r"))
     except ValueError:
         return None
+
+
+def _after(moment: Moment) -> dict[str, int | float]:
+    polls, seconds = moment
+    return {"polls": polls, "seconds": int(seconds) if seconds.is_integer() else seconds}
 
 
 def _int(counts: dict[str, Any], key: str) -> int:

@@ -11,6 +11,8 @@ import httpx
 from record_helpers import Answer, answer, record_and_replay
 
 from mockbatch import VirtualClock
+from mockbatch.app import load_scenarios
+from mockbatch.scenarios import Scenario
 
 KEY = "sk-proj-record-do-not-write-1a2b3c"
 HEADERS = {"Authorization": f"Bearer {KEY}"}
@@ -142,3 +144,34 @@ def test_a_recorded_run_replays_the_same_answers(tmp_path: Path) -> None:
     assert run.replayed == run.recorded
     assert KEY not in run.text
     assert "authorization" in run.text  # the file says which header was dropped
+
+
+# An upstream whose next batch stays validating for three retrieves (the mock's own: two).
+SLOW_VALIDATION = Scenario.from_dict(
+    {
+        "api": "openai",
+        "batches": [
+            {"id": "file-slowinput", "on_create": True, "items": []},
+            {
+                "id": "batch_slow",
+                "on_create": True,
+                "meta": {"validated": {"polls": 3}},
+                "items": [],
+            },
+        ],
+    }
+)
+
+
+def _one_batch(http: httpx.Client, clock: VirtualClock) -> list[Answer]:
+    answers, batch = _batch(http, "one")
+    return answers + _until_terminal(http, clock, batch)
+
+
+def test_a_provider_that_validates_longer_is_replayed_so(tmp_path: Path) -> None:
+    upstream = [SLOW_VALIDATION, *load_scenarios()]
+    run = record_and_replay("openai", _one_batch, tmp_path, scenarios=upstream)
+    steps = [body["status"] for _, body in run.recorded[1:]]
+    assert steps == ["validating", "validating", "validating", "finalizing", "completed"]
+    assert run.replayed == run.recorded
+    assert "    meta:\n      validated:\n        polls: 3\n        seconds: 3\n" in run.text
