@@ -44,53 +44,54 @@ def _steady(found: Answer) -> Answer:
     return status, body
 
 
-def _results(http: httpx.Client, batch_id: str) -> Answer:
-    """The results file, as the lines the SDK streams (JSON Lines)."""
-    got = http.get(f"{BATCHES}/{batch_id}/results", headers=HEADERS)
+def _results(http: httpx.Client, url: str) -> Answer:
+    """The results file at ``url``, as the lines the SDK streams (JSON Lines)."""
+    got = http.get(url, headers=HEADERS)
     if got.status_code != 200:
         return answer(got)
     return got.status_code, [json.loads(line) for line in got.text.splitlines()]
 
 
+def _poll(http: httpx.Client, batch_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = http.get(f"{BATCHES}/{batch_id}", headers=HEADERS).json()
+    return found
+
+
 def _until_ended(http: httpx.Client, clock: VirtualClock, batch_id: str) -> list[Answer]:
-    """Retrieve (a second apart) until the batch has ended, at most MAX_POLLS times."""
+    """Retrieve (a second apart) until the batch has ended, at most MAX_POLLS times, then
+    download its results from the ``results_url`` it gave, as the SDK does."""
     seen: list[Answer] = []
     for _ in range(MAX_POLLS):
         clock.advance(1)
-        seen.append(_steady(answer(http.get(f"{BATCHES}/{batch_id}", headers=HEADERS))))
-        if seen[-1][1].get("processing_status") == "ended":
-            return seen
+        batch = _poll(http, batch_id)
+        seen.append(_steady((200, batch)))
+        if batch["processing_status"] == "ended":
+            return [*seen, _results(http, batch["results_url"])]
     raise AssertionError(f"{batch_id} never ended: {seen[-1]}")
+
+
+def _create(http: httpx.Client, *custom_ids: str) -> tuple[Answer, str]:
+    made = http.post(BATCHES, json={"requests": _requests(*custom_ids)}, headers=HEADERS)
+    return _steady(answer(made)), made.json()["id"]
 
 
 def _client(http: httpx.Client, clock: VirtualClock) -> list[Answer]:
     """A batch that succeeds and errors (its results read too early first), one canceled at
     once, one whose last request expires, and a batch that does not exist."""
-    made = answer(
-        http.post(
-            BATCHES, json={"requests": _requests("one", "fail-two", "three")}, headers=HEADERS
-        )
-    )
-    batch = made[1]["id"]
-    answers = [_steady(made), _results(http, batch)]
+    made, batch = _create(http, "one", "fail-two", "three")
+    answers = [made, _results(http, f"{BATCHES}/{batch}/results")]
     answers += _until_ended(http, clock, batch)
-    answers.append(_results(http, batch))
-    second = http.post(BATCHES, json={"requests": _requests("four", "five")}, headers=HEADERS)
-    answers.append(_steady(answer(second)))
-    cancel = http.post(f"{BATCHES}/{second.json()['id']}/cancel", headers=HEADERS)
-    answers.append(_steady(answer(cancel)))
-    answers += _until_ended(http, clock, second.json()["id"])
-    answers.append(_results(http, second.json()["id"]))
-    third = http.post(BATCHES, json={"requests": _requests("six", "expire-seven")}, headers=HEADERS)
-    answers.append(_steady(answer(third)))
+    made, second = _create(http, "four", "five")
+    answers.append(made)
+    answers.append(_steady(answer(http.post(f"{BATCHES}/{second}/cancel", headers=HEADERS))))
+    answers += _until_ended(http, clock, second)
+    made, third = _create(http, "six", "expire-seven")
+    answers.append(made)
     for _ in range(3):  # "six" ends; "expire-seven" is still running at its 24 h
         clock.advance(2)
-        answers.append(
-            _steady(answer(http.get(f"{BATCHES}/{third.json()['id']}", headers=HEADERS)))
-        )
+        answers.append(_steady((200, _poll(http, third))))
     clock.advance(86_400)
-    answers += _until_ended(http, clock, third.json()["id"])
-    answers.append(_results(http, third.json()["id"]))
+    answers += _until_ended(http, clock, third)
     answers.append(answer(http.get(f"{BATCHES}/{UNKNOWN}", headers=HEADERS)))
     return answers
 
