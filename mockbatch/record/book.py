@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .. import wirejson
 from ..apis import NO_BODY
 
 
@@ -34,6 +35,8 @@ class Exchange:
     status: int
     answer: Any  # the response's JSON (NO_BODY when none or not JSON)
     upstream_failed: bool = False  # the answer is the recorder's own (the upstream failed)
+    content_type: str = ""  # the request's Content-Type (a multipart upload's boundary)
+    answer_raw: bytes = b""  # the response's bytes (a JSON Lines download is not JSON)
 
     def arg(self, name: str) -> str | None:
         """The first value of query parameter ``name``."""
@@ -47,6 +50,19 @@ class Exchange:
     def json_answer(self) -> dict[str, Any]:
         """The answer's JSON object ({} when it is something else)."""
         return self.answer if isinstance(self.answer, dict) else {}
+
+    def answer_lines(self) -> list[dict[str, Any]]:
+        """The JSON objects of a JSON Lines answer (a results or output file), in order;
+        lines that are not JSON objects are left out."""
+        found = []
+        for line in self.answer_raw.splitlines():
+            try:
+                value = wirejson.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                found.append(value)
+        return found
 
     def json_body(self) -> dict[str, Any]:
         """The request's JSON object ({} when it is something else)."""

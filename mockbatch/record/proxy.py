@@ -1,5 +1,7 @@
 """The recording proxy: serves one API's routes, forwards each request to the upstream, answers
-with the upstream's answer unchanged, and journals both.
+with the upstream's answer unchanged, and journals both. One change: in a JSON answer, a URL
+under the upstream's base (Anthropic's ``results_url``) points at the recorder instead, so a
+client that follows it (as the SDKs do) is still recorded, as a replay's own URL would be.
 
 Every request is journaled as it arrives (secrets masked), before it is forwarded, so nothing a
 client sent is lost whatever the upstream does. An upstream that fails mid-run (refused, reset,
@@ -125,11 +127,22 @@ class RecordingProxy:
         status, answer_headers, payload, failed = await self._forward(
             entry.method, scope, headers, body
         )
+        payload = self._own_urls(payload, answer_headers, lower.get("host"))
         entry.status, entry.response = status, _json(payload)
         entry.response_headers = self.journal.masked(dict(answer_headers))
         entry.error = failed
         self.journal.answered(entry, len(payload))
-        self._read(entry.seq, operation, path_params, entry.query, body, status, payload, failed)
+        self._read(
+            entry.seq,
+            operation,
+            path_params,
+            entry.query,
+            body,
+            status,
+            payload,
+            failed,
+            lower.get("content-type", ""),
+        )
         await _send_raw(send, status, answer_headers, payload)
 
     async def _refuse(self, send: Send, error: ApiError, entry: Entry) -> None:
@@ -173,6 +186,14 @@ class RecordingProxy:
             kept.append(("content-type", "application/json"))
             return reply.status, kept, _payload(reply), why
 
+    def _own_urls(self, payload: bytes, headers: list[tuple[str, str]], host: str | None) -> bytes:
+        """A JSON answer with the upstream's base URL replaced by the recorder's own (the
+        ``Host`` the client sent)."""
+        kind = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if not host or kind.split(";")[0].strip().lower() != "application/json":
+            return payload
+        return payload.replace(self.upstream.encode(), f"http://{host}".encode())
+
     async def _read_answer(self, answer: httpx.Response) -> bytes:
         """The upstream's body, read as it streams in, refused past the server's body limit."""
         chunks: list[bytes] = []
@@ -194,6 +215,7 @@ class RecordingProxy:
         status: int,
         payload: bytes,
         failed: str | None,
+        content_type: str = "",
     ) -> None:
         """Let the provider's recorder read the exchange into the book (under the lock)."""
         exchange = Exchange(
@@ -209,6 +231,8 @@ class RecordingProxy:
             status=status,
             answer=_json(payload, NO_BODY),
             upstream_failed=failed is not None,
+            content_type=content_type,
+            answer_raw=payload,
         )
         with self.tape.lock:
             self.tape.book.now = exchange.time

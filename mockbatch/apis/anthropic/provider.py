@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ...journal import Entry
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
+    from .record import AnthropicRecorder
 
 JSONL = "application/x-jsonl"
 ORGANIZATION = "00000000-0000-4000-8000-00006d6f636b"  # anthropic-organization-id, fixed
@@ -204,6 +205,13 @@ class AnthropicProvider(Provider):
         from .lifecycle import AnthropicLifecycle
 
         return AnthropicLifecycle()
+
+    @classmethod
+    def recorder(cls) -> AnthropicRecorder:
+        """Reads creates, retrieves and results files into a recording (see :mod:`.record`)."""
+        from .record import AnthropicRecorder
+
+        return AnthropicRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createMessageBatch": _create,

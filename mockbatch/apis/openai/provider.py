@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ...journal import Entry
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
+    from .record import OpenaiRecorder
 
 _BATCH = re.compile(r"/v1/batches/(?P<id>[^/]+)(?P<cancel>/cancel)?$")
 _CONTENT = re.compile(r"/v1/files/[^/]+/content$")
@@ -268,6 +269,14 @@ class OpenaiProvider(Provider):
         from .lifecycle import OpenaiLifecycle
 
         return OpenaiLifecycle()
+
+    @classmethod
+    def recorder(cls) -> OpenaiRecorder:
+        """Reads uploads, batches and their output and error files into a recording (see
+        :mod:`.record`)."""
+        from .record import OpenaiRecorder
+
+        return OpenaiRecorder()
 
     operations: ClassVar[Mapping[str, Handler]] = {
         "createFile": _create_file,

@@ -1,8 +1,9 @@
 """A batch's status, timestamps and counts, derived from the engine's state and the clock.
 
-Validation ends at :data:`~.wire.VALIDATED` (polls and seconds from creation). A batch with
-validation errors is ``failed`` then; any other runs its requests, is ``finalizing`` once every
-request has finished and ``completed`` when its last item (the finalizer) ends. The engine
+Validation ends at :data:`~.wire.VALIDATED` (polls and seconds from creation; a recorded batch
+may say otherwise, see :func:`validation`). A batch with validation errors is ``failed`` then;
+any other runs its requests, is ``finalizing`` once every request has finished and
+``completed`` when its last item (the finalizer) ends. The engine
 cancels every unfinished item at the end of the window (``expired``) or at a client's cancel;
 a cancelled batch shows ``cancelling`` until the first retrieve after the cancel.
 """
@@ -10,6 +11,7 @@ a cancelled batch shows ``cancelling`` until the first retrieve after the cancel
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ...engine import Batch
 
 FINALIZING_AT = "openai.finalizing_at"
+VALIDATED_META = "validated"  # meta: a recorded batch's end of validation
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,15 @@ def arrived(batch: Batch, after: After, now: datetime) -> datetime | None:
     return max(at, batch.poll_times[after.polls - 1])
 
 
+def validation(batch: Batch) -> After:
+    """When validation ends: :data:`~.wire.VALIDATED`, or a recorded batch's own (its meta
+    ``validated``: ``{polls, seconds}``, as ``mockbatch record`` saw the provider take)."""
+    found = batch.meta.get(VALIDATED_META)
+    if isinstance(found, Mapping):
+        return After(int(found.get("polls", 0)), float(found.get("seconds", 0)))
+    return VALIDATED
+
+
 def counts(batch: Batch, now: datetime) -> Counter[ItemState]:
     """The requests' states (the finalizer left out)."""
     found = batch.counts(now)
@@ -63,7 +75,9 @@ def view(batch: Batch, now: datetime) -> View:
     """The batch at ``now``."""
     meta = batch.meta
     done = batch.completed_at(now)
-    validated = arrived(batch, VALIDATED, now) if meta.get("finalizer") else batch.created_at
+    validated = (
+        arrived(batch, validation(batch), now) if meta.get("finalizer") else batch.created_at
+    )
     found = counts(batch, now)
     unfinished = found[ItemState.PENDING] + found[ItemState.RUNNING]
     status = _status(batch, now, done, validated, unfinished)
