@@ -1,6 +1,6 @@
 """Requests per second and latency of the mock against a bare Starlette app serving the same bytes.
 
-    python bench/throughput.py [--seconds 2] [--rounds 3] [--connections 16]
+    python bench/throughput.py [--seconds 2] [--rounds 3] [--connections 16] [--in-process]
 
 Both servers run as uvicorn subprocesses on 127.0.0.1 with the same settings (uvloop and
 httptools when installed), one worker each, request validation and the journal on for the mock.
@@ -9,7 +9,8 @@ is not the bottleneck. Mock and bare are measured in turns (``--rounds`` of each
 swapped every round) so that a neighbour's load hits both alike; each figure is the median of
 its rounds. It prints the machine, then per API requests/s, the ratio mock/bare beside its aim
 (:data:`AIM`), p50 and p99 latency, then the time each server takes from process start to its
-first answer.
+first answer. ``--in-process`` instead calls each ASGI app in a loop, without uvicorn, and
+prints the CPU time of a request (its thread's, so a busy neighbour does not count).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import socket
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mockbatch.registry import providers
 
@@ -191,6 +194,71 @@ def machine() -> str:
     return f"machine: {os.cpu_count()} CPU(s), {model}; Python {python} ({sys.platform})"
 
 
+def _scope(target: Target) -> dict[str, Any]:
+    path, _, query = target.path.partition("?")
+    headers = [(b"host", b"127.0.0.1")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in target.headers]
+    if target.body or target.method == "POST":
+        size = str(len(target.body)).encode()
+        headers += [(b"content-type", b"application/json"), (b"content-length", size)]
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": target.method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
+
+
+async def _cpu_per_request(app: Any, target: Target, n: int) -> tuple[float, list[Any]]:
+    """The least thread CPU time of a request over 5 runs of ``n``; the last answer's messages."""
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": target.body, "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = _scope(target)
+    best = math.inf
+    for _ in range(6):  # the first run warms up
+        sent.clear()
+        started = time.thread_time()
+        for _ in range(n):
+            await app(dict(scope), receive, send)
+        best = min(best, (time.thread_time() - started) / n) if sent else best
+    return best, sent[-2:]
+
+
+def in_process(n: int) -> None:
+    """Per API: the CPU time of a request to the mock's app and to the bare app."""
+    import importlib
+
+    from mockbatch.app import create_app
+    from mockbatch.clock import VirtualClock
+
+    sys.path.insert(0, str(HERE))
+    mock_app = create_app(clock=VirtualClock())
+    print(machine())
+    print(f"{'api':10} {'mock us':>8} {'bare us':>8}  (the app alone: no uvicorn, no socket)")
+    for target in targets():
+        mock, (start, body) = asyncio.run(_cpu_per_request(mock_app, target, n))
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            f.write(body["body"])
+        os.environ.update(BARE_BODY=f.name, BARE_STATUS=str(start["status"]))
+        bare_app = importlib.reload(importlib.import_module("bare_app"))
+        bare, _ = asyncio.run(_cpu_per_request(bare_app.app, target, n))
+        os.unlink(f.name)
+        print(f"{target.api:10} {mock * 1e6:8.1f} {bare * 1e6:8.1f}")
+
+
 def capture(port: int, target: Target) -> tuple[int, bytes]:
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(
@@ -212,7 +280,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="per round and server")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--in-process", type=int, nargs="?", const=2000, metavar="N")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.in_process)
+        return 0
     python = sys.executable
     mock_cmd = [python, "-m", "mockbatch", "serve", "--clock", "virtual"]
     rows = []
