@@ -29,6 +29,9 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x
 SECRET_WORDS = ("authorization", "signature", "secret", "token", "api-key", "apikey", "password")
 SHOWN = 4  # leading characters of a credential kept when masked ...
 SHOWN_FROM = 16  # ... if it is at least this long (so at most a quarter of it shows)
+# What masking learnt, kept for the next request (clients send the same headers every time),
+# up to this many header names and masked values each; past it, worked out afresh.
+MASKS_KEPT = 256
 
 
 def mask(value: str) -> str:
@@ -105,6 +108,13 @@ class Entry:
         }
 
 
+def _kept(memo: dict[str, Any], key: str, value: Any) -> Any:
+    """``value``, remembered under ``key`` while ``memo`` holds fewer than MASKS_KEPT."""
+    if len(memo) < MASKS_KEPT:
+        memo[key] = value
+    return value
+
+
 class Journal:
     """A bounded, thread-safe list of :class:`Entry`, oldest first."""
 
@@ -121,6 +131,8 @@ class Journal:
         self.secret_headers = SECRET_HEADERS | {name.lower() for name in secret_headers}
         self.keep_secrets = keep_secrets
         self.dropped = 0
+        self._secret_names: dict[str, bool] = {}
+        self._masks: dict[str, str] = {}
         self._entries: deque[Entry] = deque()
         self._bytes = 0  # request and response bodies held, roughly what the journal weighs
         self._seq = 0
@@ -159,9 +171,17 @@ class Journal:
 
     def masked(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``headers`` with the value of every secret one masked."""
-        return {
-            name: mask(value) if self.is_secret(name) else value for name, value in headers.items()
-        }
+        out = {}
+        for name, value in headers.items():
+            secret = self._secret_names.get(name)
+            if secret is None:
+                secret = _kept(self._secret_names, name, self.is_secret(name))
+            if secret:
+                shown = self._masks.get(value)
+                out[name] = shown if shown is not None else _kept(self._masks, value, mask(value))
+            else:
+                out[name] = value
+        return out
 
     def is_secret(self, name: str) -> bool:
         """Whether header ``name`` carries a secret (a key, a token, a signature)."""

@@ -60,7 +60,7 @@ class Mock:
         self.allow_hosts = tuple(allow_hosts)
         self.faults = Faults()
         self._settings: dict[tuple[str, str], Any] = {}
-        self.rate_limits: dict[str, RateLimiter] = {}
+        self.rate_limits: dict[str, RateLimiter | None] = {}  # None: this API has none
         self.engine.stalls = self._stalls
         self.engine.gone = self._gone
         self.loaded: list[Scenario] = list(scenarios)
@@ -218,12 +218,10 @@ class Mock:
     ) -> RateLimiter | None:
         """This API's rate limit (``options: {rate_limit: {limit, window, enforce}}``); else,
         with a ``default`` (the provider's documented limit), one that only reports counts."""
-        if api not in self.rate_limits:
+        if api not in self.rate_limits:  # asked on every request: worked out once
             limiter = RateLimiter.from_options(self.options(api))
             if limiter is None and default is not None:
                 limiter = RateLimiter(limit=default[0], window=default[1], enforce=False)
-            if limiter is None:
-                return None
             self.rate_limits[api] = limiter
         return self.rate_limits[api]
 

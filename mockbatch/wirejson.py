@@ -30,7 +30,7 @@ def loads(raw: bytes | str) -> Any:
     Raises ``ValueError`` (:class:`json.JSONDecodeError` for syntax, else :class:`NotJSONError`).
     """
     try:
-        value = json.loads(raw, parse_constant=_constant, parse_float=_float)
+        value = _DECODER.decode(_text(raw))
     except RecursionError:
         raise NotJSONError("nested too deeply") from None
     # A surrogate needs an escape (a backslash) or bytes outside ASCII: most bodies have neither.
@@ -38,6 +38,15 @@ def loads(raw: bytes | str) -> Any:
     if (has_escapes or not raw.isascii()) and unfit(value) is not None:
         raise NotJSONError(SURROGATE_MESSAGE)
     return value
+
+
+def _text(raw: bytes | str) -> str:
+    """What ``json.loads`` decodes: UTF-8, -16 or -32 bytes; text without a byte-order mark."""
+    if isinstance(raw, str):
+        if raw.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        return raw
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 def _constant(name: str) -> Any:
@@ -49,6 +58,10 @@ def _float(text: str) -> float:
     if math.isinf(value):
         raise NotJSONError(f"number out of range: {text[:40]}")
     return value
+
+
+# One decoder for every body (``json.loads`` with options builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float)
 
 
 def unfit(value: Any) -> str | None:

@@ -91,10 +91,13 @@ FROZEN_MAX_ITEMS = 10_000  # bigger (generated) batches: pages are made afresh e
 FROZEN_MAX_BODIES = 16
 
 
-def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any]) -> Reply:
+def frozen_reply(
+    batch: Batch, key: str, now: datetime, make: Callable[[], Any], *, final: bool = True
+) -> Reply:
     """A 200 whose body ``make()`` builds, serialised once and kept on the batch as soon as
     the batch has completed (its bodies cannot change any more), up to ``FROZEN_MAX_BODIES``
-    bodies per batch. ``key`` names the body among the batch's others (e.g. the page it is)."""
+    bodies per batch. ``key`` names the body among the batch's others (e.g. the page it is).
+    ``final`` False: something the provider knows may still change it (it is not kept)."""
     bodies: dict[str, tuple[Any, bytes]] = batch.cache.setdefault("bodies", {})
     if key in bodies:
         body, raw = bodies[key]
@@ -102,7 +105,8 @@ def frozen_reply(batch: Batch, key: str, now: datetime, make: Callable[[], Any])
     body = make()
     raw = wirejson.dumps(body)
     if (
-        len(bodies) < FROZEN_MAX_BODIES
+        final
+        and len(bodies) < FROZEN_MAX_BODIES
         and len(batch.items) <= FROZEN_MAX_ITEMS
         and batch.completed_at(now) is not None
     ):

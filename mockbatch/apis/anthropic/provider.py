@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ...engine import Batch
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
-from .. import Call, Observation, Reply
+from .. import Call, Observation, Reply, frozen_reply
 from .auth import authenticate, sent_key
 from .batches import CANCEL_POLLS, DELETED, lifecycle, render
 from .checks import create_requests
@@ -76,7 +76,12 @@ class AnthropicProvider(Provider):
     def _retrieve(self, call: Call) -> Reply:
         self._check(call)
         batch = self._visible(self.ctx.poll(call.path_params["message_batch_id"]), call)
-        return Reply(200, render(batch, self.ctx.now(), _base(call)))
+        now, base = self.ctx.now(), _base(call)
+        life = lifecycle(batch, now)
+        # Ended, the object changes only with the URL it is read at and when it is archived.
+        key = f"retrieve {base} {life.archived_at is not None}"
+        ended = life.status is Status.ENDED
+        return frozen_reply(batch, key, now, lambda: render(batch, now, base), final=ended)
 
     def _list(self, call: Call) -> Reply:
         self._check(call)

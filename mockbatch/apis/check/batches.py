@@ -96,8 +96,10 @@ def list_batches(ctx: Context, call: Call) -> Reply:
 
 
 def get(ctx: Context, call: Call) -> Reply:
-    """The batch object (a poll)."""
-    return Reply(200, batch_json(polled(ctx, call), ctx.now()))
+    """The batch object (a poll): kept once the batch has completed (it is then final: a
+    cancel is refused), so its cost over the items is paid once."""
+    batch, now = polled(ctx, call), ctx.now()
+    return frozen_reply(batch, "batch", now, lambda: batch_json(batch, now))
 
 
 def results(ctx: Context, call: Call) -> Reply:

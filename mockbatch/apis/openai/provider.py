@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
-from .. import Call, Observation, Reply
+from .. import Call, Observation, Reply, frozen_reply
 from . import batches, files, results, webhooks
 from .auth import authenticate
 from .checks import json_body, query
@@ -151,10 +151,16 @@ class OpenaiProvider(Provider):
         batch = self.ctx.poll(call.path_params["batch_id"])
         if batch is None or not batches.is_batch(batch):
             raise batches.batch_not_found(call.path_params["batch_id"])
-        body = batches.render(batch, self.ctx.now())
-        if body["status"] == Status.CANCELLED.value:
+        now = self.ctx.now()
+        # Complete, the object is final once out of the cancelling window (the retrieve after
+        # a cancel shows it cancelled); deleting one of its files changes it: in the key.
+        key = "retrieve " + ",".join(batch.meta.get("deleted", ()))
+        cancel_polls = batch.meta.get("cancel_polls")
+        final = cancel_polls is None or batch.polls > cancel_polls
+        reply = frozen_reply(batch, key, now, lambda: batches.render(batch, now), final=final)
+        if reply.body["status"] == Status.CANCELLED.value:
             self.ctx.wake()  # its webhook waited for this retrieve (see callback_target)
-        return Reply(200, body)
+        return reply
 
     def _cancel_batch(self, call: Call) -> Reply:
         self._key(call)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...engine import ItemSpec
 from ...scenarios import Outcome
-from .. import Call, Reply
+from .. import Call, Reply, frozen_reply
 from .errors import Detail, RuntypeError, not_found
 from .render import status_body
 from .request import valid_body
@@ -61,7 +61,8 @@ def status(provider: Provider, call: Call) -> Reply:
     batch = provider.ctx.poll(batch_id)
     if batch is None:
         raise not_found("Batch", "id", batch_id)
-    return Reply(200, status_body(batch, provider.ctx.now()))
+    now = provider.ctx.now()  # complete, it is final (a cancel is refused): kept
+    return frozen_reply(batch, "status", now, lambda: status_body(batch, now))
 
 
 def cancel(provider: Provider, call: Call) -> Reply:

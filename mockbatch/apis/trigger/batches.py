@@ -49,6 +49,14 @@ def status(batch: Batch, now: datetime) -> BatchStatus:
     return BatchStatus.COMPLETED
 
 
+def settled(batch: Batch, now: datetime) -> bool:
+    """Whether nothing about a completed batch can change any more: it is sealed (no item is
+    still expected) and an abort it had scheduled has come (its moment is in ``updatedAt``)."""
+    return sealed_at(batch) is not None and (
+        batch.cancel is None or batch.cancelled_at(now) is not None
+    )
+
+
 def updated_at(batch: Batch, now: datetime) -> datetime:
     """The last time anything about the batch changed, up to ``now``."""
     moments = [batch.created_at, sealed_at(batch) or batch.created_at]

@@ -22,7 +22,7 @@ from ...provider import Handler, Provider, TestProfile
 from ...specs import Spec
 from .. import Call, Observation, Reply, frozen_reply
 from .auth import BUILDER, LOADER, RESULTS, STREAM, Messages, authenticate
-from .batches import retrieve_v1, retrieve_v2
+from .batches import retrieve_v1, retrieve_v2, settled
 from .batches import status as batch_status
 from .checks import json_body, one_shot_body, run_statuses, split, task_batch_body
 from .create import BatchMaker
@@ -124,11 +124,17 @@ class TriggerProvider(Provider):
 
     def _retrieve_batch_v1(self, call: Call) -> Reply:
         self._key(call, BUILDER)
-        return Reply(200, retrieve_v1(self._polled(call), self.ctx.now()))
+        batch, now = self._polled(call), self.ctx.now()
+        return frozen_reply(
+            batch, "v1", now, lambda: retrieve_v1(batch, now), final=settled(batch, now)
+        )
 
     def _retrieve_batch_v2(self, call: Call) -> Reply:
         self._key(call, BUILDER)
-        return Reply(200, retrieve_v2(self._polled(call), self.ctx.now()))
+        batch, now = self._polled(call), self.ctx.now()
+        return frozen_reply(
+            batch, "v2", now, lambda: retrieve_v2(batch, now), final=settled(batch, now)
+        )
 
     def _get_batch_results(self, call: Call) -> Reply:
         self._key(call, RESULTS)

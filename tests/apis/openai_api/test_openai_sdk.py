@@ -253,3 +253,18 @@ def _shipped() -> list[Scenario]:
     from mockbatch import load_scenarios
 
     return load_scenarios()
+
+
+def test_a_completed_batch_retrieved_again_after_its_output_file_is_deleted(
+    sdk: OpenAI, clock: VirtualClock
+) -> None:
+    before = sdk.batches.retrieve("batch_done")
+    again = sdk.batches.retrieve("batch_done")  # the kept body of the completed batch
+    assert before.output_file_id is not None
+    sdk.files.delete(before.output_file_id)
+
+    after = sdk.batches.retrieve("batch_done")
+
+    assert again == before
+    assert (after.status, after.output_file_id) == ("completed", None)
+    assert after.error_file_id == before.error_file_id is not None
