@@ -549,10 +549,12 @@ class Engine:
         for spec in specs:
             spec = _templated(batch.template, len(batch.items), spec)
             batch.items.append(spec, now, batch.polls)
+        batch.cache.pop("bodies", None)  # answers kept for a completed batch (frozen_reply)
 
     def set_meta(self, batch: Batch, key: str, value: Any) -> None:
         """Record a provider's own fact about ``batch`` (shown by the control API)."""
         batch.meta[key] = value
+        batch.cache.pop("bodies", None)
 
     def clear(self) -> None:
         self._batches.clear()

@@ -155,3 +155,21 @@ def test_a_moment_past_the_calendars_end_never_comes() -> None:
     assert batch.counts(clock.now()) == Counter({S: 2, R: 99_999_998})
     assert batch.state(99_999_999, clock.now()) is R
     assert batch.finished_at(99_999_999, clock.now()) is None
+
+
+@pytest.mark.parametrize("change", ["items added", "meta set"])
+def test_a_completed_batch_s_kept_answers_go_when_it_changes(change: str) -> None:
+    from mockbatch.apis import frozen_reply
+
+    clock = VirtualClock()
+    engine = Engine(clock=clock)
+    batch = engine.create("t", "b", [ItemSpec(input=1)], {})
+    answer = lambda: {"items": len(batch.items), "meta": dict(batch.meta)}  # noqa: E731
+    assert frozen_reply(batch, "page", clock.now(), answer).body == {"items": 1, "meta": {}}
+    if change == "items added":
+        engine.add_items(batch, [ItemSpec(input=2)])
+        expected = {"items": 2, "meta": {}}
+    else:
+        engine.set_meta(batch, "deleted", True)
+        expected = {"items": 1, "meta": {"deleted": True}}
+    assert frozen_reply(batch, "page", clock.now(), answer).body == expected
