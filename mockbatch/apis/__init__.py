@@ -6,7 +6,8 @@ client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,8 @@ class Call:
 
 @dataclass(slots=True)
 class Reply:
-    """What an adapter answers; ``body`` is JSON-serialisable (or bytes, sent as is)."""
+    """What an adapter answers; ``body`` is JSON-serialisable (or bytes, sent as is, or a
+    :class:`Stream`)."""
 
     status: int
     body: Any
@@ -64,6 +66,42 @@ class Reply:
     raw: bytes | None = (
         None  # ``body`` already serialised (adapters cache bodies that cannot change)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A reply body sent in chunks as they are made, so that a big file (a million results)
+    is never whole in memory: ``chunks`` yields its bytes, ``length`` of them in all (the
+    ``content-length``). Each chunk is made under ``lock`` (the engine's), as handlers are."""
+
+    chunks: Iterable[bytes]
+    length: int
+    lock: AbstractContextManager[Any]
+
+    async def send(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Send the chunks as ASGI body messages (the response has started)."""
+        chunks = iter(self.chunks)
+        while True:
+            with self.lock:
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def chunked(pieces: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+    """``pieces`` (lines...) joined into chunks of about ``size`` bytes."""
+    held: list[bytes] = []
+    count = 0
+    for piece in pieces:
+        held.append(piece)
+        count += len(piece)
+        if count >= size:
+            yield b"".join(held)
+            held, count = [], 0
+    if held:
+        yield b"".join(held)
 
 
 @dataclass(frozen=True, slots=True)
