@@ -93,7 +93,7 @@ class ApiApp:
         reply.headers.update(limit.headers)
         payload = self._journal_answer(reply, entry)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
-        await _send(send, reply, payload)
+        await _send(send, reply, payload, receive)
 
     def _record(self, scope: Scope, headers: dict[str, str], body: bytes) -> Entry:
         """Journal the request first, so that nothing is lost whatever happens next."""
@@ -332,12 +332,12 @@ def _length(reply: Reply, payload: bytes) -> int:
     return reply.body.length if isinstance(reply.body, Stream) else len(payload)
 
 
-async def _send(send: Send, reply: Reply, payload: bytes) -> None:
+async def _send(send: Send, reply: Reply, payload: bytes, receive: Receive) -> None:
     headers = {"content-type": "application/json", **reply.headers}
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     raw.append((b"content-length", str(_length(reply, payload)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": raw})
     if isinstance(reply.body, Stream):
-        await reply.body.send(send)
+        await reply.body.send(send, receive)  # type: ignore[arg-type]
         return
     await send({"type": "http.response.body", "body": payload})

@@ -4,6 +4,7 @@ that share a spec, and results files go out in chunks, never whole in memory."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from apis.openai_api.helpers import API, KEY, batch, jsonl, retrieve
 from starlette.applications import Starlette
 
 from mockbatch import Scenario, VirtualClock, create_app
-from mockbatch.apis import FROZEN_MAX_ITEMS
+from mockbatch.apis import FROZEN_MAX_ITEMS, Stream, chunked
 from mockbatch.engine import Batch
 from mockbatch.transport import InProcessTransport
 
@@ -39,8 +40,12 @@ def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, s
     }
     started: dict[str, str] = {}
     bodies: list[bytes] = []
+    asked: list[bool] = []
 
     async def receive() -> dict[str, Any]:
+        if asked:  # the client stays until the response is complete
+            await asyncio.Event().wait()
+        asked.append(True)
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
@@ -52,6 +57,36 @@ def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, s
 
     asyncio.run(app(scope, receive, send))
     return started, bodies
+
+
+def test_a_stream_stops_when_the_client_goes() -> None:
+    made: list[int] = []
+
+    def pieces() -> Iterator[bytes]:
+        for n in range(1_000):
+            made.append(n)
+            yield b"x" * 1024
+
+    sent: list[dict[str, Any]] = []
+    asked: list[bool] = []
+
+    async def receive() -> dict[str, Any]:
+        if asked:
+            await asyncio.sleep(0)  # the client leaves after the first chunks
+            return {"type": "http.disconnect"}
+        asked.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        asked.append(True)
+        await Stream(chunked(pieces(), 4096), 1_024_000, threading.Lock()).send(send, receive)
+
+    asyncio.run(run())
+
+    assert 0 < len(sent) < 5 and len(made) < 20
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -78,16 +79,32 @@ class Stream:
     length: int
     lock: AbstractContextManager[Any]
 
-    async def send(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        """Send the chunks as ASGI body messages (the response has started)."""
+    async def send(
+        self,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        """Send the chunks as ASGI body messages (the response has started), letting other
+        requests in between chunks; when the client goes away, the rest is not made."""
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # a server answers once the client has gone
+            if (await receive())["type"] == "http.disconnect":
+                gone.set()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
         chunks = iter(self.chunks)
-        while True:
-            with self.lock:
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        try:
+            while not gone.is_set():
+                with self.lock:
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.sleep(0)
+        finally:
+            watcher.cancel()
 
 
 def chunked(pieces: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
