@@ -18,7 +18,7 @@ from mockbatch.apis import FROZEN_MAX_ITEMS, Stream, chunked
 from mockbatch.engine import Batch
 from mockbatch.transport import InProcessTransport
 
-CHUNK = 64 * 1024
+CHUNK = 16 * 1024
 ANTHROPIC_KEY = {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"}
 
 

@@ -107,7 +107,7 @@ class Stream:
             watcher.cancel()
 
 
-def chunked(pieces: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+def chunked(pieces: Iterable[bytes], size: int = 16 * 1024) -> Iterator[bytes]:
     """``pieces`` (lines...) joined into chunks of about ``size`` bytes."""
     held: list[bytes] = []
     count = 0
