@@ -7,12 +7,14 @@ Runs pytest in fresh processes on generated test files (``def test_n(): pass`` a
 
 - session start-up: the first ``mockbatch`` test's setup (the session server: app, scenarios,
   specs, a uvicorn thread on 127.0.0.1), shown without and with the one-off import of the
-  server's modules (starlette, uvicorn, jsonschema, httpx), which any test that imports
-  mockbatch pays anyway;
+  server's modules (starlette, uvicorn, jsonschema, httpx, the providers' packages), which any
+  test that imports mockbatch pays anyway;
 - per-test reset: a ``mockbatch`` test's setup + teardown, less a plain test's;
 - session teardown: the last test's teardown (it stops the session server), less a usual one.
 
-Medians over ``--runs`` processes. Not part of the test suite.
+Medians over ``--runs`` processes, after one uncounted run that lets Python write its bytecode
+caches (an installed package has them), even under ``PYTHONDONTWRITEBYTECODE``. Not part of
+the test suite.
 """
 
 from __future__ import annotations
@@ -47,14 +49,24 @@ VARIANTS = {
 }
 
 
+IMPORTS = """
+import mockbatch.handle  # noqa: F401
+from mockbatch.registry import providers
+
+list(providers().values())  # every provider's package
+
+"""
+
+
 def run(folder: Path, variant: str, tests: int) -> list[tuple[str, str, float]]:
     body = "".join(VARIANTS[variant].format(n=n) for n in range(tests))
     if variant == "fixture_imported":
-        body = "import mockbatch.handle  # noqa: F401\n\n" + body
+        body = IMPORTS + body
     test_file = folder / f"test_{variant}.py"
     test_file.write_text(body)
     out = folder / f"{variant}.json"
-    env = {**os.environ, "BENCH_OUT": str(out), "PYTHONPATH": str(folder)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(BENCH_OUT=str(out), PYTHONPATH=str(folder))
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "_recorder"]
     subprocess.run([*args, str(test_file)], cwd=folder, env=env, check=True, capture_output=True)
     test_file.unlink()
@@ -81,6 +93,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "_recorder.py").write_text(RECORDER)
+        for variant in VARIANTS:  # the bytecode caches
+            run(folder, variant, 2)
         for _ in range(args.runs):
             plain = phases(run(folder, "plain", args.tests))
             fixture = phases(run(folder, "fixture", args.tests))

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from starlette.types import Receive, Scope, Send
 
 from . import wirejson
-from .apis import NO_BODY, Call, Reply
+from .apis import NO_BODY, Call, Reply, Stream
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
 from .faults import Action
 from .journal import Entry
@@ -93,7 +93,7 @@ class ApiApp:
         reply.headers.update(limit.headers)
         payload = self._journal_answer(reply, entry)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
-        await _send(send, reply, payload)
+        await _send(send, reply, payload, receive)
 
     def _record(self, scope: Scope, headers: dict[str, str], body: bytes) -> Entry:
         """Journal the request first, so that nothing is lost whatever happens next."""
@@ -233,14 +233,17 @@ class ApiApp:
         bytes."""
         if reply.raw is not None:
             payload = reply.raw
+        elif isinstance(reply.body, Stream):
+            payload = b""  # sent in chunks by _send, never held
         else:
             payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
+        unparsed = isinstance(reply.body, bytes | Stream)
         entry.status = reply.status
-        entry.response = reply.body if not isinstance(reply.body, bytes) else None
+        entry.response = reply.body if not unparsed else None
         entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
-        self.mock.journal.answered(entry, len(payload))
+        self.mock.journal.answered(entry, _length(reply, payload))
         operation = self.spec.operations.get(entry.operation or "")
-        if self.check_responses and operation is not None and not isinstance(reply.body, bytes):
+        if self.check_responses and operation is not None and not unparsed:
             ctype = reply.headers.get("content-type", "application/json")
             entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
         return payload
@@ -325,9 +328,16 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-async def _send(send: Send, reply: Reply, payload: bytes) -> None:
+def _length(reply: Reply, payload: bytes) -> int:
+    return reply.body.length if isinstance(reply.body, Stream) else len(payload)
+
+
+async def _send(send: Send, reply: Reply, payload: bytes, receive: Receive) -> None:
     headers = {"content-type": "application/json", **reply.headers}
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw.append((b"content-length", str(len(payload)).encode()))
+    raw.append((b"content-length", str(_length(reply, payload)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+    if isinstance(reply.body, Stream):
+        await reply.body.send(send, receive)  # type: ignore[arg-type]
+        return
     await send({"type": "http.response.body", "body": payload})

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import threading
+from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -307,10 +308,12 @@ class Batch:
         final = self.cache.get("final")
         if final is not None and len(final) == len(self.items):
             return Counter(final)
-        counts = Counter(self.state(i, now) for i in range(len(self.items)))
-        if counts and not counts[ItemState.PENDING] and not counts[ItemState.RUNNING]:
+        found: Counter[ItemState] = Counter()
+        for rep, size in zip(*self._groups()[:2], strict=True):
+            found[self.state(rep, now)] += size  # every item of a group is in its state
+        if found and not found[ItemState.PENDING] and not found[ItemState.RUNNING]:
             self.completed_at(now)  # complete: freezes the states for the next reads
-        return counts
+        return found
 
     def select(
         self, now: datetime, states: Collection[ItemState] | None, offset: int, limit: int
@@ -318,9 +321,11 @@ class Batch:
         """Indexes of the items in ``states`` (all when None), paged: (total, page indexes)."""
         if isinstance(self.items, GeneratedItems):
             return self._select_generated(now, states, offset, limit)
-        matching = [
-            i for i in range(len(self.items)) if states is None or self.state(i, now) in states
-        ]
+        if states is None:
+            return len(self.items), list(range(len(self.items)))[offset : offset + limit]
+        reps, _, member = self._groups()
+        wanted = [self.state(rep, now) in states for rep in reps]
+        matching = [i for i, group in enumerate(member) if wanted[group]]
         return len(matching), matching[offset : offset + limit]
 
     def completed_at(self, now: datetime) -> datetime | None:
@@ -339,8 +344,47 @@ class Batch:
             self.cache["completed_at"] = (n, done)
             if isinstance(self.items, ListItems):
                 # Complete is for good: no item's state can change any more, so keep them.
-                self.cache["final"] = [self.state(i, now) for i in range(n)]
+                reps, _, member = self._groups()
+                states = [self.state(rep, now) for rep in reps]
+                self.cache["final"] = [states[group] for group in member]
         return done
+
+    def last_finished(self, now: datetime, stop: int | None = None) -> datetime | None:
+        """When the last of items ``0..stop-1`` (all by default) that have finished or were
+        cancelled did so; None while none has."""
+        stop = len(self.items) if stop is None else stop
+        indexes: Iterable[int] = range(stop)
+        if isinstance(self.items, ListItems):
+            indexes = [rep for rep in self._groups()[0] if rep < stop]  # a group's first item
+        found = [at for i in indexes if (at := self.finished_at(i, now)) is not None]
+        return max(found, default=None)
+
+    def _groups(self) -> tuple[list[int], list[int], array[int]]:
+        """Listed items grouped by what their state is a function of (their spec and when
+        they arrived): each group's first item and size, and each item's group.
+
+        Items share specs (a batch made from a file has one per outcome), so counting, paging
+        and completing a batch costs one state per group rather than per item. Kept until an
+        item is added (``Engine.finish``, which changes specs, clears the cache).
+        """
+        assert isinstance(self.items, ListItems)
+        entries = self.items.entries
+        known = self.cache.get("groups")
+        if known is not None and known[0] == len(entries):
+            return known[1]  # type: ignore[no-any-return]
+        numbers: dict[tuple[int, datetime, int], int] = {}
+        reps: list[int] = []
+        sizes: list[int] = []
+        member = array("q", bytes(8 * len(entries)))
+        for i, (spec, at, polls) in enumerate(entries):
+            group = numbers.setdefault((id(spec), at, polls), len(reps))
+            if group == len(reps):
+                reps.append(i)
+                sizes.append(0)
+            sizes[group] += 1
+            member[i] = group
+        self.cache["groups"] = (len(entries), (reps, sizes, member))
+        return reps, sizes, member
 
     def _completed_at(self, now: datetime) -> datetime | None:
         if len(self.items) == 0:
@@ -351,7 +395,7 @@ class Batch:
                 return None
             return self.finished_at(len(self.items) - 1, now)
         latest: datetime | None = None
-        for i in range(len(self.items)):
+        for i in self._groups()[0]:
             done = self.finished_at(i, now)
             if done is None:
                 return None

@@ -1,14 +1,16 @@
 """The providers mockbatch serves: every entry point of the ``mockbatch.providers`` group.
 
 The built-ins are registered there too (``pyproject.toml``), so a provider installed by another
-package is found the same way, with no change to mockbatch. Discovery runs once per process;
-:func:`clear` forgets it (tests that install a provider at run time).
+package is found the same way, with no change to mockbatch. Discovery runs once per process, and
+a provider's package is imported only when it is asked for; :func:`clear` forgets it (tests
+that install a provider at run time).
 """
 
 from __future__ import annotations
 
 import functools
-from importlib.metadata import entry_points
+from collections.abc import Iterator, Mapping
+from importlib.metadata import EntryPoint, entry_points
 
 from .errors import LoadError, Problem
 from .provider import Provider
@@ -17,13 +19,35 @@ GROUP = "mockbatch.providers"
 
 
 @functools.cache
-def providers() -> dict[str, type[Provider]]:
-    """Every registered provider by name, sorted by name."""
-    found: dict[str, type[Provider]] = {}
-    for point in entry_points(group=GROUP):
-        loaded = point.load()
-        found[point.name] = _provider(point.name, point.value, loaded)
-    return dict(sorted(found.items()))
+def providers() -> Mapping[str, type[Provider]]:
+    """Every registered provider by name, sorted by name.
+
+    A provider's package is imported when its entry is first read (``mapping[name]``,
+    ``items()``, ``values()``), not when the names are listed: serving one API imports that one.
+    """
+    return Providers({point.name: point for point in entry_points(group=GROUP)})
+
+
+class Providers(Mapping[str, "type[Provider]"]):
+    """The registered providers by name; an entry point is loaded (and checked) when read.
+
+    Nothing loaded is kept here: the import system already keeps the module, and a module that
+    pytest's ``pytester`` drops after an inner run is imported afresh rather than mixed with
+    classes from its dropped copy.
+    """
+
+    def __init__(self, points: Mapping[str, EntryPoint]) -> None:
+        self._points = dict(sorted(points.items()))
+
+    def __getitem__(self, name: str) -> type[Provider]:
+        point = self._points[name]
+        return _provider(name, point.value, point.load())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)
 
 
 def provider(name: str) -> type[Provider]:

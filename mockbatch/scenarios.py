@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import explain, registry, yamlfile
+from . import doccache, explain, registry, yamlfile
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
@@ -196,28 +196,13 @@ class Scenario:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
-        return cls.from_text(text, source=str(path))
+        data = doccache.load(text, partial(_parse, source=str(path)))
+        return cls.from_dict(data, source=str(path), text=text)
 
     @classmethod
     def from_text(cls, text: str, *, source: str = "<scenario>") -> Scenario:
         """Parse YAML or JSON text and check it."""
-        try:
-            data = yamlfile.load(text, fast=True)
-        except (ValueError, yaml.YAMLError):
-            data = None  # the pure-Python parser words the error the same everywhere
-        try:
-            if data is None:
-                data = yamlfile.load(text)
-        except yamlfile.LimitError as exc:
-            raise LoadError([Problem(source, exc.line, "", exc.message)]) from None
-        except ValueError as exc:  # a scalar YAML could not construct
-            raise LoadError([Problem(source, 1, "", f"not valid YAML: {exc}")]) from exc
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            reason = getattr(exc, "problem", None) or str(exc)
-            raise LoadError([Problem(source, line, "", f"not valid YAML: {reason}")]) from exc
-        return cls.from_dict(data, source=source, text=text)
+        return cls.from_dict(_parse(text, source), source=source, text=text)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "<scenario>", text: str = "") -> Scenario:
@@ -283,6 +268,27 @@ class Scenario:
                         )
                     )
         return problems
+
+
+def _parse(text: str, source: str) -> Any:
+    """YAML or JSON text as data; a :class:`LoadError` for text that is neither."""
+    try:
+        data = yamlfile.load(text, fast=True)
+    except (ValueError, yaml.YAMLError):
+        data = None  # the pure-Python parser words the error the same everywhere
+    try:
+        if data is None:
+            data = yamlfile.load(text)
+    except yamlfile.LimitError as exc:
+        raise LoadError([Problem(source, exc.line, "", exc.message)]) from None
+    except ValueError as exc:  # a scalar YAML could not construct
+        raise LoadError([Problem(source, 1, "", f"not valid YAML: {exc}")]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise LoadError([Problem(source, line, "", f"not valid YAML: {reason}")]) from exc
+    return data
 
 
 def load_paths(

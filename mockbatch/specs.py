@@ -21,7 +21,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from . import yamlfile
+from . import doccache, yamlfile
 from .errors import LoadError, MethodNotAllowed, NotFound, Problem, Violation
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -308,7 +308,7 @@ class Spec:
     def _read(cls, path: Path) -> Spec:
         try:
             text = path.read_text("utf-8")
-            document = yamlfile.load(text, fast=True)
+            document = doccache.load(text, _parse)
         except (OSError, UnicodeDecodeError) as exc:
             raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
         except yaml.YAMLError as exc:
@@ -485,6 +485,10 @@ class Spec:
         for part in _ref_parts(ref):
             node = node[int(part)] if isinstance(node, list) else node[part]
         return node
+
+
+def _parse(text: str) -> Any:
+    return yamlfile.load(text, fast=True)
 
 
 def _structure_problems(document: Any, source: str, text: str) -> list[Problem]:

@@ -54,9 +54,12 @@ class InProcessTransport(httpx.BaseTransport):
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
 
+        done = asyncio.Event()  # the response has been sent
+
         async def receive() -> dict[str, Any]:
             nonlocal sent
-            if sent:
+            if sent:  # as a server does: the client is gone once the response is sent
+                await done.wait()
                 return {"type": "http.disconnect"}
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
@@ -68,8 +71,13 @@ class InProcessTransport(httpx.BaseTransport):
                 headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    done.set()
 
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            done.set()
         content = b"".join(chunks)
         declared = dict(headers).get(b"content-length")
         if declared is not None and int(declared) != len(content):

@@ -6,7 +6,9 @@ client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -56,7 +58,8 @@ class Call:
 
 @dataclass(slots=True)
 class Reply:
-    """What an adapter answers; ``body`` is JSON-serialisable (or bytes, sent as is)."""
+    """What an adapter answers; ``body`` is JSON-serialisable (or bytes, sent as is, or a
+    :class:`Stream`)."""
 
     status: int
     body: Any
@@ -64,6 +67,58 @@ class Reply:
     raw: bytes | None = (
         None  # ``body`` already serialised (adapters cache bodies that cannot change)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A reply body sent in chunks as they are made, so that a big file (a million results)
+    is never whole in memory: ``chunks`` yields its bytes, ``length`` of them in all (the
+    ``content-length``). Each chunk is made under ``lock`` (the engine's), as handlers are."""
+
+    chunks: Iterable[bytes]
+    length: int
+    lock: AbstractContextManager[Any]
+
+    async def send(
+        self,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        """Send the chunks as ASGI body messages (the response has started), letting other
+        requests in between chunks; when the client goes away, the rest is not made."""
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # a server answers once the client has gone
+            if (await receive())["type"] == "http.disconnect":
+                gone.set()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        chunks = iter(self.chunks)
+        try:
+            while not gone.is_set():
+                with self.lock:
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.sleep(0)
+        finally:
+            watcher.cancel()
+
+
+def chunked(pieces: Iterable[bytes], size: int = 16 * 1024) -> Iterator[bytes]:
+    """``pieces`` (lines...) joined into chunks of about ``size`` bytes."""
+    held: list[bytes] = []
+    count = 0
+    for piece in pieces:
+        held.append(piece)
+        count += len(piece)
+        if count >= size:
+            yield b"".join(held)
+            held, count = [], 0
+    if held:
+        yield b"".join(held)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,7 +120,7 @@ class AnthropicProvider(Provider):
             )
         if life.archived_at is not None:
             raise AnthropicError(404, f"The results of batch {batch.id} have been archived")
-        return Reply(200, results_file(batch, now, life), {"content-type": JSONL})
+        return Reply(200, results_file(batch, now, life, self.ctx.lock), {"content-type": JSONL})
 
     # -- shared -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
-from .. import Call, Observation, Reply, frozen_reply
+from .. import Call, Observation, Reply, Stream, chunked, frozen_reply
 from . import batches, files, results, webhooks
 from .auth import authenticate
 from .checks import json_body, query
@@ -97,9 +97,9 @@ class OpenaiProvider(Provider):
             return Reply(200, files.content(record), headers)
         now = self.ctx.now()
         kind = "output" if found.id == results.file_id(batch, "output") else "error"
-        data = b"".join(results.lines(batch, now, kind, view(batch, now).status))
+        lines = results.lines(batch, now, kind, view(batch, now).status)
         headers["content-disposition"] = f'attachment; filename="{found.filename}"'
-        return Reply(200, data, headers)
+        return Reply(200, Stream(chunked(lines), found.bytes, self.ctx.lock), headers)
 
     def _delete_file(self, call: Call) -> Reply:
         self._key(call)

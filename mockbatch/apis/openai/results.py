@@ -127,11 +127,12 @@ def usage_json(batch: Batch, now: datetime, succeeded: int) -> dict[str, Any] | 
     known = batch.cache.get(USAGE)
     if known is None or known[0] != succeeded:  # the succeeded set only grows: same count,
         given = made = 0  # same set
-        for i in range(requests(batch)):
-            if batch.state(i, now) is ItemState.SUCCEEDED:
-                body = success_body(batch, request(batch, i), "", 0, batch.items.spec(i).body)
-                tokens = usage(body)
-                given, made = given + tokens[0], made + tokens[1]
+        count = requests(batch)
+        _, done = batch.select(now, (ItemState.SUCCEEDED,), 0, len(batch.items))
+        for i in (i for i in done if i < count):  # the finalizer left out
+            body = success_body(batch, request(batch, i), "", 0, batch.items.spec(i).body)
+            tokens = usage(body)
+            given, made = given + tokens[0], made + tokens[1]
         known = (succeeded, given, made)
         batch.cache[USAGE] = known
     return {

@@ -131,11 +131,7 @@ def _finalizing_at(batch: Batch, now: datetime) -> int | None:
     known = batch.cache.get(FINALIZING_AT)
     if isinstance(known, int):
         return known
-    last: datetime | None = None
-    for i in range(requests(batch)):
-        at = batch.finished_at(i, now)
-        if at is not None and (last is None or at > last):
-            last = at
+    last = batch.last_finished(now, requests(batch))
     found = epoch(last) if last is not None else None
     if found is not None and batch.completed_at(now) is not None:
         batch.cache[FINALIZING_AT] = found

@@ -1,0 +1,182 @@
+"""Big batches cost what is read, not the batch: a retrieve reads one state per group of items
+that share a spec, and results files go out in chunks, never whole in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from apis.openai_api.helpers import API, KEY, batch, jsonl, retrieve
+from starlette.applications import Starlette
+
+from mockbatch import Scenario, VirtualClock, create_app
+from mockbatch.apis import FROZEN_MAX_ITEMS, Stream, chunked
+from mockbatch.engine import Batch
+from mockbatch.transport import InProcessTransport
+
+CHUNK = 16 * 1024
+ANTHROPIC_KEY = {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"}
+
+
+def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, str], list[bytes]]:
+    """A GET straight to the app: the response's headers and each body message's bytes."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("mockbatch.test", 80),
+    }
+    started: dict[str, str] = {}
+    bodies: list[bytes] = []
+    asked: list[bool] = []
+
+    async def receive() -> dict[str, Any]:
+        if asked:  # the client stays until the response is complete
+            await asyncio.Event().wait()
+        asked.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.update({k.decode(): v.decode() for k, v in message["headers"]})
+            started["status"] = str(message["status"])
+        else:
+            bodies.append(message.get("body", b""))
+
+    asyncio.run(app(scope, receive, send))
+    return started, bodies
+
+
+def test_a_stream_stops_when_the_client_goes() -> None:
+    made: list[int] = []
+
+    def pieces() -> Iterator[bytes]:
+        for n in range(1_000):
+            made.append(n)
+            yield b"x" * 1024
+
+    sent: list[dict[str, Any]] = []
+    asked: list[bool] = []
+
+    async def receive() -> dict[str, Any]:
+        if asked:
+            await asyncio.sleep(0)  # the client leaves after the first chunks
+            return {"type": "http.disconnect"}
+        asked.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        asked.append(True)
+        await Stream(chunked(pieces(), 4096), 1_024_000, threading.Lock()).send(send, receive)
+
+    asyncio.run(run())
+
+    assert 0 < len(sent) < 5 and len(made) < 20
+
+
+@pytest.fixture
+def openai() -> Iterator[tuple[Starlette, httpx.Client]]:
+    app = create_app(clock=VirtualClock(), apis=["openai"], check_responses=True)
+    transport = InProcessTransport(app)
+    with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
+        yield app, http
+
+
+def test_a_retrieve_reads_a_state_per_group_not_per_request(
+    openai: tuple[Starlette, httpx.Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, http = openai
+    ids = [f"fail-{n}" if n % 10 == 0 else f"r-{n}" for n in range(5_000)]
+    created = batch(http, jsonl(*ids))
+    reads: list[int] = []
+    real = Batch.state
+
+    def counting(self: Batch, index: int, now: Any) -> Any:
+        reads.append(index)
+        return real(self, index, now)
+
+    monkeypatch.setattr(Batch, "state", counting)
+    seen = []
+    for _ in range(3):  # validating, in_progress, finalizing: the 3rd retrieve ends the requests
+        reads.clear()
+        seen.append(retrieve(http, created["id"])["status"])
+        assert len(reads) <= 30, (seen[-1], len(reads))  # 3 specs: ok, failing, finalizer
+
+    assert seen == ["validating", "in_progress", "finalizing"]
+    assert retrieve(http, created["id"])["request_counts"] == {
+        "total": 5_000,
+        "completed": 4_500,
+        "failed": 500,
+    }
+
+
+def test_an_output_file_is_sent_in_chunks(openai: tuple[Starlette, httpx.Client]) -> None:
+    app, http = openai
+    created = batch(http, jsonl(*(f"r-{n}" for n in range(2_000))))
+    done = created
+    while done["status"] != "completed":
+        done = retrieve(http, created["id"])
+    listed = http.get(f"{API}/files/{done['output_file_id']}", headers=KEY).json()
+
+    headers, bodies = get(app, f"{API}/files/{done['output_file_id']}/content", KEY)
+
+    content = b"".join(bodies)
+    assert headers["status"] == "200"
+    assert int(headers["content-length"]) == len(content) == listed["bytes"]
+    assert content.count(b"\n") == 2_000
+    assert len(bodies) > 2 and max(map(len, bodies)) < CHUNK + 1024
+    assert app.state.mock.journal.entries()[-1].response is None
+
+
+def test_an_anthropic_results_file_too_big_to_keep_is_sent_in_chunks() -> None:
+    count = FROZEN_MAX_ITEMS + 2_000
+    scenario = {
+        "api": "anthropic",
+        "batches": [
+            {
+                "id": "msgbatch_big",
+                "created_at": "2025-12-31T00:00:00Z",
+                "generate": {
+                    "count": count,
+                    "input": {
+                        "custom_id": "r-{index}",
+                        "params": {"model": "claude-sonnet-4-5", "max_tokens": 10},
+                    },
+                    "response": "ok",
+                    "fail_every": 7,
+                    "error": {"type": "api_error", "message": "failed"},
+                },
+            }
+        ],
+    }
+    app = create_app(
+        scenarios=[Scenario.from_dict(scenario)], clock=VirtualClock(), apis=["anthropic"]
+    )
+    path = "/anthropic/v1/messages/batches/msgbatch_big/results"
+
+    first = get(app, path, ANTHROPIC_KEY)
+    again = get(app, path, ANTHROPIC_KEY)
+
+    for headers, bodies in (first, again):
+        content = b"".join(bodies)
+        assert headers["status"] == "200", content[:300]
+        assert int(headers["content-length"]) == len(content)
+        assert content.count(b"\n") == count
+        assert content.count(b'"type":"errored"') == count // 7
+        assert len(bodies) > 2 and max(map(len, bodies)) < CHUNK + 1024
+    assert b"".join(first[1]) == b"".join(again[1])
