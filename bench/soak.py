@@ -28,14 +28,19 @@ from mockbatch.registry import provider
 
 @dataclass
 class Findings:
-    """What the clients saw; ``problems`` must stay empty."""
+    """What the clients saw; ``problems`` must stay empty. With a ``clock``, each answer moves
+    it on a second: the time a client waits between polls (the shipped scenarios finish a batch
+    after polls *and* seconds, and nothing else moves a virtual clock)."""
 
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     batches: int = 0
     problems: list[str] = field(default_factory=list)
+    clock: VirtualClock | None = None
 
     def answer(self, response: httpx.Response) -> httpx.Response:
+        if self.clock is not None:
+            self.clock.advance(1)
         self.requests += 1
         self.statuses[response.status_code] += 1
         if response.status_code >= 500:
@@ -392,11 +397,12 @@ def soak(
     """
     if (batches is None) == (seconds is None):
         raise ValueError("give either batches (a fixed amount of work) or seconds")
-    app = create_app(clock=VirtualClock(), journal_limit=max(DEFAULT_LIMIT, 10_000_000))
+    clock = VirtualClock()
+    app = create_app(clock=clock, journal_limit=max(DEFAULT_LIMIT, 10_000_000))
     names = [n for n in (apis or app.state.apis) if n in app.state.apis]
     loops = [loop_for(n) for n in names]
     jobs = [loop for _ in range(batches or 1) for loop in loops]
-    seen = Findings()
+    seen = Findings(clock=clock)
     with ServerThread(app) as server:
         until = None if seconds is None else time.perf_counter() + seconds
 

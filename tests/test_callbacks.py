@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apis.ivvy.helpers import ready
 from receiver import receiver
 
 from mockbatch import Scenario, VirtualClock
@@ -17,7 +18,7 @@ from mockbatch.callbacks import CallbackPolicy, Delivery, Outgoing
 from mockbatch.mock import Mock
 
 BATCH = "/ivvy/api/1.0/batch"
-JOBS = [{"namespace": "test", "action": "ping", "params": {}}]  # ping finishes at the 1st poll
+JOBS = [{"namespace": "test", "action": "ping", "params": {}}]  # the shipped rule: 3 polls, 5 s
 
 
 def run(client: httpx.Client, callback_url: str) -> str:
@@ -32,6 +33,14 @@ def poll(client: httpx.Client, async_id: str, action: str = "progress") -> httpx
     return client.post(BATCH, params={"action": action}, json={"async": async_id})
 
 
+def complete(client: httpx.Client, clock: VirtualClock, async_id: str) -> str:
+    """Poll a created batch through the shipped timing (two polls in progress, then 5 seconds
+    on) to the poll that completes it; its asyncId."""
+    ready(client, clock, async_id)
+    poll(client, async_id)
+    return async_id
+
+
 def settled(mock: Mock, count: int, state: str) -> list[Delivery]:
     """Wait until ``count`` deliveries are in ``state`` (the outbox notifies on each change)."""
     assert mock.outbox.wait(
@@ -40,9 +49,12 @@ def settled(mock: Mock, count: int, state: str) -> list[Delivery]:
     return mock.outbox.deliveries
 
 
-def test_delivered_once_when_the_batch_completes(client: httpx.Client, mock: Mock) -> None:
+def test_delivered_once_when_the_batch_completes(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
     with receiver() as target:
         async_id = run(client, target.url)
+        ready(client, clock, async_id)
         assert target.received == []  # not before it completes
 
         poll(client, async_id)
@@ -64,7 +76,7 @@ def test_retried_after_a_500_with_backoff_on_the_clock(
     client: httpx.Client, mock: Mock, clock: VirtualClock
 ) -> None:
     with receiver(500) as target:
-        poll(client, run(client, target.url))
+        complete(client, clock, run(client, target.url))
         target.wait_for(1)
         (delivery,) = settled(mock, 1, "pending")
         assert mock.outbox.wait(lambda: len(delivery.attempts) == 1)
@@ -76,7 +88,7 @@ def test_retried_after_a_500_with_backoff_on_the_clock(
 
     outcomes = [e.outcome for e in mock.journal.entries() if e.kind == "callback"]
     assert outcomes == [
-        "attempt 1: HTTP 500; next attempt at 2026-01-01T00:00:01+00:00",
+        "attempt 1: HTTP 500; next attempt at 2026-01-01T00:00:06+00:00",
         "attempt 2: HTTP 200",
     ]
 
@@ -88,7 +100,7 @@ def test_retried_after_a_refused_connection_until_it_gives_up(
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/cb"  # bound, not listening: refused
-        poll(client, run(client, url))
+        complete(client, clock, run(client, url))
         (delivery,) = mock.outbox.deliveries or settled(mock, 1, "pending")
         for advance, attempts in [(1, 2), (2, 3)]:  # waits of 1 s then 2 s (factor 2)
             assert mock.outbox.wait(lambda n=attempts - 1: len(delivery.attempts) == n)
@@ -96,16 +108,18 @@ def test_retried_after_a_refused_connection_until_it_gives_up(
         settled(mock, 1, "failed")
 
     assert [a.time.isoformat() for a in delivery.attempts] == [
-        "2026-01-01T00:00:00+00:00",
-        "2026-01-01T00:00:01+00:00",
-        "2026-01-01T00:00:03+00:00",
+        "2026-01-01T00:00:05+00:00",
+        "2026-01-01T00:00:06+00:00",
+        "2026-01-01T00:00:08+00:00",
     ]
     assert all(a.error and a.error.startswith("ConnectError") for a in delivery.attempts)
     assert delivery.reason == "gave up after 3 attempts"
 
 
-def test_a_target_off_loopback_is_refused_and_journaled(client: httpx.Client, mock: Mock) -> None:
-    poll(client, run(client, "http://example.com/hook"))
+def test_a_target_off_loopback_is_refused_and_journaled(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
+    complete(client, clock, run(client, "http://example.com/hook"))
     (delivery,) = settled(mock, 1, "refused")
 
     assert delivery.attempts == []
@@ -116,10 +130,11 @@ def test_a_target_off_loopback_is_refused_and_journaled(client: httpx.Client, mo
     )
 
 
-def test_repost_sends_the_results_again(client: httpx.Client, mock: Mock) -> None:
+def test_repost_sends_the_results_again(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
     with receiver() as target:
-        async_id = run(client, target.url)
-        poll(client, async_id)
+        async_id = complete(client, clock, run(client, target.url))
         target.wait_for(1)
         assert poll(client, async_id, "repost").json() == {"reposted": True}
         first, again = target.wait_for(2)
@@ -134,7 +149,7 @@ def test_duplicate_and_delayed_deliveries(
 ) -> None:
     mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": options}}))
     with receiver() as target:
-        poll(client, run(client, target.url))
+        complete(client, clock, run(client, target.url))
         if "delay" in options:
             settled(mock, 1, "pending")
             assert target.received == []
@@ -157,7 +172,7 @@ def test_one_http_client_serves_every_delivery(
     monkeypatch.setattr(httpx.Client, "__init__", counted)
     mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": {"duplicates": 2}}}))
     with receiver(500) as target:
-        poll(client, run(client, target.url))
+        complete(client, clock, run(client, target.url))
         target.wait_for(3)  # three deliveries, one of them answered 500
         clock.advance(1)
         target.wait_for(4)  # its retry
@@ -215,7 +230,7 @@ def test_an_unexpected_error_while_sending_is_a_failed_attempt(
 
     monkeypatch.setattr(httpx.Client, "send", broken)
     mock.load(Scenario.from_dict({"api": "ivvy", "options": {"callbacks": {"max_attempts": 2}}}))
-    poll(client, run(client, "http://127.0.0.1:9/unexpected"))
+    complete(client, clock, run(client, "http://127.0.0.1:9/unexpected"))
     (delivery,) = mock.outbox.deliveries or settled(mock, 1, "pending")
     assert mock.outbox.wait(lambda: len(delivery.attempts) == 1)
     clock.advance(1)
@@ -224,7 +239,7 @@ def test_an_unexpected_error_while_sending_is_a_failed_attempt(
     outcomes = [e.outcome for e in mock.journal.entries() if e.kind == "callback"]
     assert outcomes == [
         "attempt 1: RuntimeError: something nobody expected;"
-        " next attempt at 2026-01-01T00:00:01+00:00",
+        " next attempt at 2026-01-01T00:00:06+00:00",
         "attempt 2: RuntimeError: something nobody expected",
     ]
     assert delivery.reason == "gave up after 2 attempts"
@@ -247,7 +262,7 @@ def test_a_running_batch_on_the_virtual_clock_is_looked_at_when_poked_not_every_
 
     monkeypatch.setattr(type(mock.outbox), "_watch", counted)
     with receiver() as target:
-        async_id = run(client, target.url)  # one job: done at its 1st poll
+        async_id = run(client, target.url)  # one job: done at its 3rd poll, 5 s on
         looked.wait(60)
         seen = looks[0]
         assert mock.outbox.wait(lambda: False, timeout=0.3) is False  # time passes, nothing moves
@@ -256,6 +271,7 @@ def test_a_running_batch_on_the_virtual_clock_is_looked_at_when_poked_not_every_
         looked.clear()
         clock.advance(1)  # a move of the clock is a poke
         assert looked.wait(60)
-        poll(client, async_id)  # so is a request: this poll completes the batch
+        ready(client, clock, async_id)  # so are requests: two polls, and 5 s more
+        poll(client, async_id)  # this poll completes the batch
         (got,) = target.wait_for(1)
     assert json.loads(got.body)["asyncId"] == async_id

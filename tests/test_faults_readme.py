@@ -22,7 +22,7 @@ EXAMPLE = ROOT / "tests" / "examples" / "faults.yaml"
 BATCH = "/ivvy/api/1.0/batch"
 DONE = "e35e06ee592d17a42dc9e6252a058617"  # the docs' finished batch
 RUNNING = "a7ec88af7d710bf51b188004bb532d77"  # the docs' running batch (one job per poll)
-PING = [{"namespace": "test", "action": "ping", "params": {}}]  # finishes at the 1st poll
+PING = [{"namespace": "test", "action": "ping", "params": {}}]  # done at the 3rd poll, 5 s on
 DROPPED = "dropped"
 
 
@@ -63,6 +63,7 @@ def test_request_faults_fire_where_the_comments_say(
     assert [status(r) for r in runs] == [DROPPED, 429, 200]
     assert isinstance(runs[2], httpx.Response)
     async_id = runs[2].json()["asyncId"]
+    clock.advance(5)  # the shipped rule's 5 s: the batch completes at its 3rd answered poll
 
     polls = [send(client, "progress", {"async": async_id}) for _ in range(13)]
 
@@ -83,7 +84,13 @@ def test_request_faults_fire_where_the_comments_say(
     assert unavailable.headers["x-ratelimit-remaining"] == str(200 - 5)
     assert faulty.journal.entries()[0].outcome == "connection dropped (fault)"
 
-    # expire_after: 3600 on every batch, counted from when it completed (the 1st poll, at 0)
+    # expire_after: 3600 on every batch, counted from when it completed (at 5 s: the 3rd poll
+    # that reached it, request 9)
+    assert [p.json()["progress"] for p in polls if not isinstance(p, str) and p.is_success][:3] == [
+        0,
+        0,
+        100,
+    ]
     clock.advance(3599)
     assert status(send(client, "progress", {"async": async_id})) == 200
     clock.advance(1)

@@ -122,7 +122,9 @@ def test_callbacks_are_seen_from_the_handle(mockbatch):
     http = client(mockbatch)
     body = {"jobs": [PING], "callbackUrl": "http://example.com/hook"}
     created = http.post("/api/1.0/batch", params={"action": "run"}, json=body).json()["asyncId"]
-    ask(http, "progress", created)
+    assert [ask(http, "progress", created).json() for _ in range(2)] == [{"progress": 0}] * 2
+    mockbatch.clock.advance(5)  # the shipped rule: the 3rd poll, 5 s on
+    assert ask(http, "progress", created).json() == {"progress": 100}
     (delivery,) = mockbatch.wait_for_callbacks(1)
     assert (delivery.state, delivery.message.batch_id) == ("refused", created)
 """

@@ -33,14 +33,17 @@ def walkthrough() -> list[tuple[list[str], str]]:
 
 def test_the_walkthrough_has_the_docs_examples() -> None:
     steps = walkthrough()
-    assert len(steps) == 7
-    assert all("?action=" in " ".join(argv) for argv, _ in steps)
+    assert len(steps) == 9
+    calls = [" ".join(argv) for argv, _ in steps]
+    assert sum("?action=" in call for call in calls) == 8
+    assert sum("/__mockbatch/clock" in call for call in calls) == 1  # time travel
 
 
 def test_readme_curl_walkthrough(serve: Serve) -> None:  # noqa: F811
     base = f"{serve.url}/ivvy/api/1.0/batch"
     for argv, expected in walkthrough():
         target = argv[argv.index("-H") + 2].replace("$B", base)
+        target = target.replace("http://127.0.0.1:8080", serve.url)
         body = argv[argv.index("-d") + 1]
         answer = httpx.post(target, content=body, headers={"content-type": "application/json"}).text
         pieces = [p for p in expected.split("...") if p]

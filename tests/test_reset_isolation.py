@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from receiver import receiver
-from test_callbacks import poll, run
+from test_callbacks import complete, poll, run
 from test_plugin import CLIENT
 
 from mockbatch import Scenario, VirtualClock, create_app
@@ -24,11 +24,11 @@ def callbacks_journaled(mock: Mock) -> list[str | None]:
 
 
 def test_a_reset_drops_the_outcome_of_an_attempt_in_flight(
-    client: httpx.Client, mock: Mock
+    client: httpx.Client, mock: Mock, clock: VirtualClock
 ) -> None:
     gate = threading.Event()
     with receiver(gate=gate) as target:
-        poll(client, run(client, target.url))
+        complete(client, clock, run(client, target.url))
         target.wait_for(1)  # received, not answered: the attempt is in flight
         (delivery,) = mock.outbox.deliveries
         mock.reset()
@@ -44,7 +44,7 @@ def test_a_reset_ends_a_delivery_waiting_for_its_retry(
     client: httpx.Client, mock: Mock, clock: VirtualClock
 ) -> None:
     with receiver(500) as target:
-        poll(client, run(client, target.url))
+        complete(client, clock, run(client, target.url))
         target.wait_for(1)
         (delivery,) = mock.outbox.deliveries
         assert mock.outbox.wait(lambda: len(delivery.attempts) == 1)
@@ -114,6 +114,9 @@ def test_a_batch_with_a_callback(mockbatch):
     body = {"jobs": [PING], "callbackUrl": target.url}
     created = http.post(BATCH, params={"action": "run"}, json=body).json()["asyncId"]
     ask(http, "progress", created)
+    ask(http, "progress", created)
+    mockbatch.clock.advance(5)  # the shipped rule: the 3rd poll, 5 s on, completes it
+    assert ask(http, "progress", created).json() == {"progress": 100}
     target.wait_for(1)  # in flight as this test ends
     KEPT["delivery"] = mockbatch.callbacks[0]
 

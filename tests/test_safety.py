@@ -123,14 +123,18 @@ def test_rate_limits_still_count_per_key_with_the_keys_masked() -> None:
     assert masked[0] == masked[2] != masked[1]
 
 
-def test_a_webhook_signature_is_masked_in_the_journal(client: httpx.Client, mock: Mock) -> None:
+def test_a_webhook_signature_is_masked_in_the_journal(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
     auth = {"authorization": "Bearer vfy_test"}
     with receiver() as target:
         options = {"webhook": {"url": target.url, "secret": "whsec_test"}}
         mock.load(Scenario.from_dict({"api": "check", "options": options}))
         body = {"items": [{"content": "The Moon orbits the Earth."}]}
         batch_id = client.post("/check/v1/batch", json=body, headers=auth).json()["id"]
-        client.get(f"/check/v1/batch/{batch_id}", headers=auth)
+        for _ in range(3):
+            client.get(f"/check/v1/batch/{batch_id}", headers=auth)
+        clock.advance(5)  # the shipped rules: the 4th poll, 5 s on, finishes it
         client.get(f"/check/v1/batch/{batch_id}", headers=auth)
         (got,) = target.wait_for(1)
         mock.outbox.wait(lambda: all(d.state == "delivered" for d in mock.outbox.deliveries))
@@ -143,7 +147,8 @@ def test_a_webhook_signature_is_masked_in_the_journal(client: httpx.Client, mock
 
 
 def test_an_uploaded_scenario_cannot_widen_the_callback_hosts() -> None:
-    app = create_app(clock=VirtualClock(), allow_callback_hosts=["cli.example"])
+    clock = VirtualClock()
+    app = create_app(clock=clock, allow_callback_hosts=["cli.example"])
     mock: Mock = app.state.mock
     with http(app) as client:
         uploaded = client.post("/__mockbatch/scenarios", content=WIDE)
@@ -159,7 +164,10 @@ def test_an_uploaded_scenario_cannot_widen_the_callback_hosts() -> None:
             params={"action": "run"},
             json={"jobs": JOBS, "callbackUrl": "http://169.254.169.254/latest/meta-data/"},
         )
-        client.post("/ivvy/api/1.0/batch?action=progress", json={"async": run.json()["asyncId"]})
+        progress = {"async": run.json()["asyncId"]}
+        for seconds in (0, 0, 5):  # the shipped rule: the 3rd poll, 5 s on, completes it
+            clock.advance(seconds)
+            client.post("/ivvy/api/1.0/batch?action=progress", json=progress)
         assert mock.outbox.wait(lambda: [d.state for d in mock.outbox.deliveries] == ["refused"])
 
     assert mock.callback_policy("ivvy").allow_hosts == ("cli.example",)

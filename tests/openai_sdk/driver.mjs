@@ -10,7 +10,8 @@
 //
 // Usage: node driver.mjs http://127.0.0.1:PORT/openai/v1 '<spec json>'
 // spec: {"jsonl": "<the input file's text>", "endpoint", "metadata", "pageSize", "maxPolls",
-//        "missingBatch"}
+//        "missingBatch", "wait": {"clock": "<the mock's /__mockbatch/clock URL>", "seconds"}}
+// With "wait", the driver waits between polls by moving the mock's clock that many seconds.
 // Env: OPENAI_API_KEY (default sk-mockbatch), DRIVER_TIMEOUT_MS (default 5000).
 //
 // Prints ONE JSON object on stdout and exits 0; on an SDK error the object has
@@ -61,6 +62,11 @@ try {
   out.polls = [];
   let batch = out.created;
   for (let i = 0; i < maxPolls && !TERMINAL.includes(batch.status); i += 1) {
+    if (i > 0 && spec.wait) {
+      const moved = await fetch(spec.wait.clock, { method: "POST",
+        body: JSON.stringify({ advance: spec.wait.seconds }) });
+      if (!moved.ok) throw new Error(`moving the clock: ${moved.status} ${await moved.text()}`);
+    }
     batch = await client.batches.retrieve(out.created.id);
     out.polls.push({ status: batch.status, counts: batch.request_counts });
   }

@@ -249,6 +249,7 @@ def test_a_created_batch_is_not_found_once_deleted(
     client.get(f"{API}/{batch['id']}", headers=HEADERS)
     clock.advance(5)
     client.get(f"{API}/{batch['id']}", headers=HEADERS)
+    client.get(f"{API}/{batch['id']}", headers=HEADERS)  # the third poll: ended
     deleted = client.delete(f"{API}/{batch['id']}", headers=HEADERS)
     assert deleted.json() == {"id": batch["id"], "type": "message_batch_deleted"}
     again = client.get(f"{API}/{batch['id']}", headers=HEADERS)

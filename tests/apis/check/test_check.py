@@ -294,8 +294,10 @@ def test_created_batches_are_listed_newest_first_and_filtered(
     listed = client.get(BATCHES, params={"limit": 2}, headers=KEY).json()
     assert [b["id"] for b in listed["data"]] == [second, first]
     assert listed["pagination"] == {"total": 4, "limit": 2, "offset": 0, "hasMore": True}
+    pending = client.get(BATCHES, params={"status": "pending"}, headers=KEY).json()
+    assert [b["id"] for b in pending["data"]] == [second, first]  # not polled yet
     processing = client.get(BATCHES, params={"status": "processing"}, headers=KEY).json()
-    assert [b["id"] for b in processing["data"]] == [second, first, "batch_generated1m"]
+    assert [b["id"] for b in processing["data"]] == ["batch_generated1m"]
     assert client.get(BATCHES, params={"status": "failed"}, headers=KEY).json()["data"] == []
 
 
@@ -306,7 +308,7 @@ def test_create_echoes_name_methods_and_counts(client: httpx.Client) -> None:
     assert body["id"].startswith("batch_")
     assert {k: body[k] for k in ("name", "status", "totalItems", "processedItems", "methods")} == {
         "name": "Article verification batch",
-        "status": "processing",
+        "status": "pending",  # the shipped rules: items wait for the batch's polls
         "totalItems": 3,
         "processedItems": 0,
         "methods": methods,
@@ -314,7 +316,9 @@ def test_create_echoes_name_methods_and_counts(client: httpx.Client) -> None:
     assert (body["successCount"], body["failureCount"], body["completedAt"]) == (0, 0, None)
 
 
-def test_shipped_rules_give_verdicts_failures_and_idempotency_keys(client: httpx.Client) -> None:
+def test_shipped_rules_give_verdicts_failures_and_idempotency_keys(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     items = [
         {"content": "Water is wet.", "idempotencyKey": "k1", "context": {"source": "me"}},
         {"content": "A popular myth about goldfish."},
@@ -322,9 +326,10 @@ def test_shipped_rules_give_verdicts_failures_and_idempotency_keys(client: httpx
         {"content": "This claim hits a timeout."},
     ]
     batch_id = client.post(BATCHES, json={"items": items}, headers=KEY).json()["id"]
-    results(client, batch_id)
+    early = [results(client, batch_id) for _ in range(3)]
+    clock.advance(5)
 
-    page = results(client, batch_id)
+    page = results(client, batch_id)  # the fourth poll, 5 seconds on
     got = [
         (i["status"], i["verdict"], i["decision"], i["errorMessage"], i["retryCount"])
         for i in page["items"]
@@ -334,6 +339,11 @@ def test_shipped_rules_give_verdicts_failures_and_idempotency_keys(client: httpx
         ("completed", "false", "reject", None, 0),
         ("completed", "uncertain", "escalate", None, 0),
         ("failed", None, None, "Verification timeout after 120 seconds", 3),
+    ]
+    assert [{i["status"] for i in e["items"]} for e in early] == [
+        {"pending"},
+        {"queued"},
+        {"processing"},
     ]
     first = page["items"][0]
     assert (first["idempotencyKey"], first["itemContext"]) == ("k1", {"source": "me"})

@@ -41,7 +41,7 @@ def test_readme_check_walkthrough() -> None:
                 answer = run(http, shlex.split(line), variables, files, server.url)
                 assert_matches(answer, expected, line)
                 steps += 1
-    assert steps == 7
+    assert steps == 10
 
 
 def run(

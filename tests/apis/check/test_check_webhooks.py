@@ -45,14 +45,16 @@ def verify(header: str, body: bytes) -> bool:
     ],
 )
 def test_a_finished_batch_sends_one_signed_event(
-    client: httpx.Client, mock: Mock, claims: tuple[str, ...], kind: str
+    client: httpx.Client, mock: Mock, clock: VirtualClock, claims: tuple[str, ...], kind: str
 ) -> None:
     with receiver() as target:
         webhook_to(mock, target.url)
         batch_id = create(client, *claims)["id"]
-        poll(client, batch_id)
-        assert target.received == []  # running: nothing yet
-        final = poll(client, batch_id).json()  # the shipped rules finish items at the 2nd poll
+        for _ in range(3):
+            poll(client, batch_id)
+        assert target.received == []  # pending, queued, processing: nothing yet
+        clock.advance(5)
+        final = poll(client, batch_id).json()  # the shipped rules: the 4th poll, 5 s on
         (got,) = target.wait_for(1)
         mock.outbox.wait(lambda: all(d.state == "delivered" for d in mock.outbox.deliveries))
 
@@ -62,7 +64,7 @@ def test_a_finished_batch_sends_one_signed_event(
         batch_id,
         final["status"],
     )
-    assert event["id"].startswith("evt_") and event["createdAt"] == "2026-01-01T00:00:00Z"
+    assert event["id"].startswith("evt_") and event["createdAt"] == "2026-01-01T00:00:05Z"
     assert verify(got.headers["X-Check-Signature"], got.body)
     assert not verify(got.headers["X-Check-Signature"], got.body + b" ")
     assert len(mock.outbox.deliveries) == 1

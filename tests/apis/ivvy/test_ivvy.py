@@ -13,7 +13,7 @@ from mockbatch.dispatch import DEFAULT_MAX_BODY
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
-from .helpers import BATCH, DOCS_DONE, DOCS_RUNNING, call, job
+from .helpers import BATCH, DOCS_DONE, DOCS_RUNNING, SHIPPED_SECONDS, call, job, ready
 
 # -- the documentation's examples ------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def test_run_returns_the_documented_shape(client: httpx.Client) -> None:
 # -- a client's loop -------------------------------------------------------------------------
 
 
-def test_client_runs_polls_and_reads_results(client: httpx.Client) -> None:
+def test_client_runs_polls_and_reads_results(client: httpx.Client, clock: VirtualClock) -> None:
     jobs = [job("event", "inviteContacts", event=n, contacts=[n]) for n in range(3)]
     async_id = call(client, "run", {"jobs": jobs, "callbackUrl": "http://127.0.0.1:1/cb"}).json()[
         "asyncId"
@@ -80,9 +80,11 @@ def test_client_runs_polls_and_reads_results(client: httpx.Client) -> None:
             break
         assert results.json()["specificCode"] == 24114
         assert len(seen_progress) < 10, "the batch never finished"
+        clock.advance(2)  # the client waits 2 seconds between rounds
 
-    # the shipped rule finishes inviteContacts jobs after 2 polls: progress, then results
-    assert seen_progress == [0]
+    # the shipped rule finishes inviteContacts jobs at the third poll once 5 seconds have passed:
+    # rounds at 0, 2 and 4 seconds see 0 and 24114, the round at 6 seconds 100 and the results
+    assert seen_progress == [0, 0, 0, 100]
     body = results.json()
     assert body["asyncId"] == async_id
     assert [r["request"] for r in body["results"]] == [j["params"] for j in jobs]
@@ -101,16 +103,19 @@ def test_progress_counts_finished_jobs_by_clock(client: httpx.Client, mock: Mock
     async_id = call(client, "run", {"jobs": [job(action="ping"), job(action="slow")]}).json()[
         "asyncId"
     ]
-    assert call(client, "progress", {"async": async_id}).json() == {"progress": 50}
     assert isinstance(mock.clock, VirtualClock)
-    mock.clock.advance(60)
+    ready(client, mock.clock, async_id)  # ping finishes by the shipped rule: 3 polls, 5 seconds
+    assert call(client, "progress", {"async": async_id}).json() == {"progress": 50}
+    mock.clock.advance(60 - SHIPPED_SECONDS)
     assert call(client, "progress", {"async": async_id}).json() == {"progress": 100}
 
 
-def test_every_seventh_contact_fails_with_its_error(client: httpx.Client) -> None:
+def test_every_seventh_contact_fails_with_its_error(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     jobs = [job("contact", "addOrUpdateContact", firstName=f"c{n}") for n in range(14)]
     async_id = call(client, "run", {"jobs": jobs}).json()["asyncId"]
-    call(client, "progress", {"async": async_id})
+    ready(client, clock, async_id)
 
     responses = [
         r["response"] for r in call(client, "results", {"async": async_id}).json()["results"]
@@ -263,7 +268,9 @@ def test_run_errors(
     assert (response.status_code, response.json()) == expected
 
 
-def test_php_empty_params_array_is_accepted_and_echoed(client: httpx.Client) -> None:
+def test_php_empty_params_array_is_accepted_and_echoed(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     # PHP's json_encode writes empty params as [] (the PHP SDK's own ping job sends this body)
     body = b'{"jobs":[{"namespace":"test","action":"ping","params":[]}]}'
     run = client.post(
@@ -271,6 +278,7 @@ def test_php_empty_params_array_is_accepted_and_echoed(client: httpx.Client) -> 
     )
     assert run.status_code == 200
     async_id = run.json()["asyncId"]
+    ready(client, clock, async_id)
 
     results = call(client, "results", {"async": async_id})
     assert (results.status_code, results.json()) == (

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from mockbatch import VirtualClock
+
 API = "/openai/v1"
 KEY = {"Authorization": "Bearer sk-test"}
 CHAT = "/v1/chat/completions"
@@ -54,13 +56,17 @@ def retrieve(client: httpx.Client, batch_id: str) -> dict[str, Any]:
     return found
 
 
-def until_terminal(client: httpx.Client, batch_id: str, polls: int = 10) -> list[dict[str, Any]]:
-    """Retrieve until the batch is terminal; every answer seen."""
+def until_terminal(
+    client: httpx.Client, clock: VirtualClock, batch_id: str, polls: int = 10
+) -> list[dict[str, Any]]:
+    """Retrieve every 2 seconds (of the virtual clock) until the batch is terminal; every
+    answer seen."""
     seen = []
     for _ in range(polls):
         seen.append(retrieve(client, batch_id))
         if seen[-1]["status"] in ("completed", "failed", "expired", "cancelled"):
             return seen
+        clock.advance(2)
     raise AssertionError(f"{batch_id} never finished: {seen[-1]}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from mockbatch import VirtualClock
 from mockbatch.mock import Mock
 
 from .helpers import API, KEY, batch, until_terminal
@@ -12,15 +13,19 @@ from .helpers import API, KEY, batch, until_terminal
 COUNT = 50_000
 
 
-def test_a_50000_line_input_is_held_once(client: httpx.Client, mock: Mock) -> None:
+def test_a_50000_line_input_is_held_once(
+    client: httpx.Client, mock: Mock, clock: VirtualClock
+) -> None:
     body = '"body":{"model":"m","input":"x"}'
     template = '{"custom_id":"r%d","method":"POST","url":"/v1/embeddings",' + body + "}"
     data = "\n".join(template % n for n in range(COUNT)).encode()
 
     created = batch(client, data, "/v1/embeddings")
-    done = until_terminal(client, created["id"])[-1]
+    seen = until_terminal(client, clock, created["id"])
+    done = seen[-1]
     output = client.get(f"{API}/files/{done['output_file_id']}/content", headers=KEY)
 
+    assert [s["status"] for s in seen] == ["validating", "in_progress", "in_progress", "completed"]
     assert done["request_counts"] == {"total": COUNT, "completed": COUNT, "failed": 0}
     assert output.content.count(b"\n") == COUNT
     stored = mock.engine.get("openai", created["id"])

@@ -59,6 +59,7 @@ def test_node_sdk_upload_create_poll_and_files(node: str, served: tuple[str, Moc
         "jsonl": jsonl("q1", "fail-q2", "q3").decode(),
         "metadata": {"job": "nightly"},
         "missingBatch": "batch_missing",
+        "wait": {"clock": base_url.replace("/openai/v1", "/__mockbatch/clock"), "seconds": 5},
     }
 
     out = drive(node, base_url, spec)
@@ -77,7 +78,8 @@ def test_node_sdk_upload_create_poll_and_files(node: str, served: tuple[str, Moc
     assert (created["status"], created["input_file_id"]) == ("validating", upload["id"])
     assert created["request_counts"] == {"total": 0, "completed": 0, "failed": 0}
 
-    # retrieve until terminal: validating, in_progress, finalizing, completed by poll counts
+    # retrieve every 5 s until terminal: validating, in_progress, then the shipped requests
+    # finish at the third retrieve (5 s on: finalizing) and the batch at the fourth
     assert [(p["status"], p["counts"]) for p in out["polls"]] == [
         ("validating", {"total": 0, "completed": 0, "failed": 0}),
         ("in_progress", {"total": 3, "completed": 0, "failed": 0}),

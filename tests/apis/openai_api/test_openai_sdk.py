@@ -139,8 +139,13 @@ def test_the_shipped_batch_s_input_file_is_declared_and_usable(
     again = sdk.batches.create(
         input_file_id=declared.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
+    seen = [again.status]
     while again.status != "completed":
+        assert len(seen) < 10, seen
+        clock.advance(2)  # a client waiting 2 seconds between polls
         again = sdk.batches.retrieve(again.id)
+        seen.append(again.status)
+    assert seen == ["validating", "validating", "in_progress", "finalizing", "completed"]
     assert again.request_counts is not None
     assert again.request_counts.model_dump() == {"total": 2, "completed": 1, "failed": 1}
 
@@ -185,6 +190,7 @@ def test_expiry_with_an_expire_request(sdk: OpenAI, clock: VirtualClock) -> None
     batch = sdk.batches.create(
         input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
+    clock.advance(5)  # the shipped timing: 5 seconds, and the polls below
     for _ in range(4):
         batch = sdk.batches.retrieve(batch.id)
     assert batch.status == "in_progress"

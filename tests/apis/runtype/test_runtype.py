@@ -306,7 +306,7 @@ def test_other_paths_and_methods(client: httpx.Client) -> None:
 # -- a batch's life ----------------------------------------------------------------------------
 
 
-def test_submit_poll_and_read_results(client: httpx.Client) -> None:
+def test_submit_poll_and_read_results(client: httpx.Client, clock: VirtualClock) -> None:
     answer = submit(
         client,
         {
@@ -318,10 +318,13 @@ def test_submit_poll_and_read_results(client: httpx.Client) -> None:
     batch_id = answer["batchExecutionId"]
 
     first = status(client, batch_id)  # poll 1: every record running
-    page = results(client, batch_id).json()  # poll 2: the shipped rules finish them
+    second = status(client, batch_id)  # poll 2: still running
+    clock.advance(5)
+    page = results(client, batch_id).json()  # poll 3, 5 s on: the shipped rules finish them
 
     assert answer["status"] == "queued"
     assert (first["status"], first["processedRecords"], first["totalRecords"]) == ("running", 0, 4)
+    assert (second["status"], second["processedRecords"]) == ("running", 0)
     assert [r["status"] for r in page["data"]] == ["completed", "failed", "completed", "completed"]
     john, fail, unknown, acme = page["data"]
     assert john["record"] == {"id": "rec_98765zyxwv", "name": "John Doe", "type": "user"}
@@ -341,7 +344,7 @@ def test_submit_poll_and_read_results(client: httpx.Client) -> None:
         "successCount": 3,
         "progress": 100,
         "startedAt": "2026-01-01T00:00:00Z",
-        "completedAt": "2026-01-01T00:00:00Z",
+        "completedAt": "2026-01-01T00:00:05Z",
     }
 
 
@@ -430,11 +433,15 @@ def test_pending_records_and_a_queued_batch(client: httpx.Client, mock: Mock) ->
     assert status(client, "later")["flowId"] == ""
 
 
-def test_run_now_fans_out_over_the_schedules_records(client: httpx.Client) -> None:
+def test_run_now_fans_out_over_the_schedules_records(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     run = run_now(client, USERS_SCHEDULE).json()
 
     by_run = run_results(client, run["runId"]).json()
-    by_batch = results(client, run["batchExecutionId"]).json()
+    again = status(client, run["batchExecutionId"])  # poll 2
+    clock.advance(5)
+    by_batch = results(client, run["batchExecutionId"]).json()  # poll 3, 5 s on: finished
 
     assert (run["status"], run["error"]) == ("queued", None)
     assert [r["recordId"] for r in by_run["data"]] == [
@@ -443,6 +450,7 @@ def test_run_now_fans_out_over_the_schedules_records(client: httpx.Client) -> No
         "rec_13579fghij",
     ]
     assert [r["status"] for r in by_run["data"]] == ["running"] * 3  # poll 1
+    assert (again["status"], again["processedRecords"]) == ("running", 0)
     assert [r["status"] for r in by_batch["data"]] == ["completed", "completed", "failed"]
 
 

@@ -156,14 +156,16 @@ def test_submit_follow_and_cancel(connect: Any, clock: VirtualClock) -> None:
     assert (after.status, after.completed_at) == ("cancelled", "2026-01-01T00:00:01Z")
 
 
-def test_run_now_and_read_the_run(connect: Any) -> None:
+def test_run_now_and_read_the_run(connect: Any, clock: VirtualClock) -> None:
     api = connect()
 
     run = api.schedules.run_a_schedule_immediately(USERS_SCHEDULE)
-    api.batch.get_batch_execution_status(run.batch_execution_id)  # poll 1
-    page = api.schedules.get_results_for_a_scheduled_run(run.run_id)  # poll 2: finished
+    polls = [api.batch.get_batch_execution_status(run.batch_execution_id) for _ in range(2)]
+    clock.advance(5)
+    page = api.schedules.get_results_for_a_scheduled_run(run.run_id)  # poll 3, 5 s on: finished
 
     assert run.status == "queued"
+    assert [p.status for p in polls] == ["running", "running"]
     assert [(i.record_id, i.status) for i in page.data] == [
         ("rec_98765zyxwv", "completed"),
         ("rec_24680abcde", "completed"),

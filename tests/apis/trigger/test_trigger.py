@@ -36,9 +36,12 @@ BOOM = {
 }
 
 
-def poll_until_done(client: httpx.Client, batch_id: str) -> list[str]:
+def poll_until_done(client: httpx.Client, clock: VirtualClock, batch_id: str) -> list[str]:
+    """Retrieve every 5 seconds (of the virtual clock) until the batch is finished."""
     seen: list[str] = []
     while not seen or seen[-1] not in TERMINAL:
+        if seen:
+            clock.advance(5)
         seen.append(retrieve(client, batch_id)["status"])
         assert len(seen) < 10, f"{batch_id} never finished: {seen}"
     return seen
@@ -105,7 +108,9 @@ def test_docs_batch_retrieved_in_both_shapes(client: httpx.Client) -> None:
 # -- a client's loop --------------------------------------------------------------------------
 
 
-def test_two_phase_batch_with_items_over_several_requests(client: httpx.Client) -> None:
+def test_two_phase_batch_with_items_over_several_requests(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     created = create(client, 3, taskIdentifiers=["slow-task"])
     assert created.status_code == 202
     batch_id = created.json()["id"]
@@ -144,8 +149,9 @@ def test_two_phase_batch_with_items_over_several_requests(client: httpx.Client) 
         "sealed": True,
     }
 
-    # slow-* runs finish 3 polls after they arrive (items 0-1 at poll 1, item 2 at poll 2)
-    assert poll_until_done(client, batch_id) == ["PROCESSING", "PROCESSING", "COMPLETED"]
+    # slow-* runs finish 5 polls and 20 seconds after they arrive (items 0-1 at poll 1, item 2
+    # at poll 2): polls 3 to 6 (0 to 15 seconds) see them unfinished, poll 7 at 20 seconds done
+    assert poll_until_done(client, clock, batch_id) == [*["PROCESSING"] * 4, "COMPLETED"]
     done = retrieve(client, batch_id)
     assert "completedAt" in done["processing"]
     assert [json.loads(item["output"]) for item in results(client, batch_id)] == [
@@ -239,8 +245,10 @@ def test_abort_rule_aborts_a_created_batch(client: httpx.Client) -> None:
     batch_id = create(client, 2).json()["id"]
     stream(client, batch_id, line(0, "my-task", {"a": 1}), line(1, "abort-task", {"a": 2}))
 
+    # aborted at the second poll after the abort-* item arrived, before any run finished
+    assert retrieve(client, batch_id)["status"] == "PROCESSING"
     assert retrieve(client, batch_id)["status"] == "ABORTED"
-    assert [r["status"] for r in runs(client, batch_id)["data"]] == ["COMPLETED", "CANCELED"]
+    assert [r["status"] for r in runs(client, batch_id)["data"]] == ["CANCELED", "CANCELED"]
     refused = stream(client, batch_id, line(1, "abort-task"))
     assert refused.status_code == 422
     assert refused.json() == {
@@ -248,7 +256,9 @@ def test_abort_rule_aborts_a_created_batch(client: httpx.Client) -> None:
     }
 
 
-def test_streaming_the_missing_items_seals_a_pending_batch(client: httpx.Client) -> None:
+def test_streaming_the_missing_items_seals_a_pending_batch(
+    client: httpx.Client, clock: VirtualClock
+) -> None:
     sealed = stream(client, "batch_pending", line(1, "my-task", {"n": 1}), line(2, "my-task"))
 
     assert sealed.json() == {
@@ -257,7 +267,8 @@ def test_streaming_the_missing_items_seals_a_pending_batch(client: httpx.Client)
         "itemsDeduplicated": 0,
         "sealed": True,
     }
-    assert poll_until_done(client, "batch_pending") == ["COMPLETED"]
+    # the shipped default: runs finish at the third poll, 5 seconds after they arrived
+    assert poll_until_done(client, clock, "batch_pending") == ["PROCESSING"] * 2 + ["COMPLETED"]
     outputs = [json.loads(item["output"]) for item in results(client, "batch_pending")]
     assert outputs == [{"n": 0}, {"ok": True, "payload": {"n": 1}}, {"ok": True, "payload": None}]
 
@@ -307,7 +318,7 @@ def test_legacy_routes_are_idempotent_by_header(client: httpx.Client) -> None:
 # -- one-shot routes --------------------------------------------------------------------------
 
 
-def test_one_shot_batch_v2(client: httpx.Client) -> None:
+def test_one_shot_batch_v2(client: httpx.Client, clock: VirtualClock) -> None:
     items = [
         {"task": "my-task", "payload": {"a": 1}},
         {"task": "report-fail", "payload": {"a": 2}},
@@ -317,7 +328,7 @@ def test_one_shot_batch_v2(client: httpx.Client) -> None:
     assert response.status_code == 202
     batch_id = response.json()["id"]
     assert response.json() == {"id": batch_id, "runCount": 2}
-    assert poll_until_done(client, batch_id) == ["PARTIAL_FAILED"]
+    assert poll_until_done(client, clock, batch_id) == ["PROCESSING"] * 2 + ["PARTIAL_FAILED"]
     ok, failed = results(client, batch_id)
     assert json.loads(ok["output"]) == {"ok": True, "payload": {"a": 1}}
     assert failed["error"]["type"] == "BUILT_IN_ERROR"

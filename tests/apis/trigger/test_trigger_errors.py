@@ -155,6 +155,7 @@ def test_items_refused_in_the_providers_words(client: httpx.Client) -> None:
 def test_items_refused_once_a_pending_batch_is_aborted(client: httpx.Client) -> None:
     batch_id = create(client, 2).json()["id"]
     stream(client, batch_id, line(0, "abort-task"))
+    assert retrieve(client, batch_id)["status"] == "PENDING"  # aborted at the second poll
     assert retrieve(client, batch_id)["status"] == "ABORTED"
 
     late = stream(client, batch_id, line(1, "my-task"))

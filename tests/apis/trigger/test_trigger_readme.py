@@ -50,7 +50,9 @@ def test_readme_scenario_example_does_what_its_comments_say() -> None:
 
 
 def test_readme_sdk_snippet_runs_against_the_mock(node: str) -> None:  # noqa: F811
-    app = create_app(clock=VirtualClock(), check_responses=True)
+    clock = VirtualClock()
+    started = clock.now()
+    app = create_app(clock=clock, check_responses=True)
     snippet = SDK_DIR / "readme_snippet.mjs"
     with ServerThread(app) as server:
         code = section_block("js").replace("http://127.0.0.1:8080", server.url)
@@ -72,6 +74,7 @@ def test_readme_sdk_snippet_runs_against_the_mock(node: str) -> None:  # noqa: F
     assert done.returncode == 0, done.stderr
     printed = [row.split() for row in done.stdout.splitlines()]
     assert [status for _, status in printed] == ["COMPLETED", "COMPLETED"]
+    assert (clock.now() - started).total_seconds() == 5  # the snippet moved the clock
     operations = [e.operation for e in app.state.mock.journal.entries()]
     assert operations == [
         "createBatch",
