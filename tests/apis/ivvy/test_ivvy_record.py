@@ -46,14 +46,14 @@ def _client(http: httpx.Client, clock: VirtualClock) -> list[Answer]:
     batch = answers[0][1]["asyncId"]
     answers.append(answer(_call(http, "results", {"async": batch})))
     for _ in range(4):
-        clock.advance(1)
+        clock.advance(3)
         answers.append(answer(_call(http, "progress", {"async": batch})))
     answers.append(answer(_call(http, "results", {"async": batch})))
     answers.append(answer(_call(http, "progress", {"async": UNKNOWN})))
     return answers
 
 
-# A job that needs four polls and three seconds: the recording sees 75 % for a while.
+# A job that needs four polls (the shipped jobs three, and 5 s): the recording sees 0, then 75 %.
 SLOW = Scenario.from_dict(
     {
         "api": "ivvy",
@@ -61,7 +61,7 @@ SLOW = Scenario.from_dict(
             {
                 "match": {"action": "slowSync"},
                 "response": {"synced": 9},
-                "after": {"polls": 3, "seconds": 3},
+                "after": {"polls": 4, "seconds": 3},
             }
         ],
     }
@@ -74,7 +74,7 @@ def test_a_recorded_run_replays_the_same_answers(tmp_path: Path) -> None:
     statuses = [status for status, _ in run.recorded]
     assert statuses == [200, 400, 200, 200, 200, 200, 200, 404]
     assert run.recorded[1][1]["specificCode"] == 24114
-    assert [body["progress"] for _, body in run.recorded[2:6]] == [75, 75, 100, 100]
+    assert [body["progress"] for _, body in run.recorded[2:6]] == [0, 75, 100, 100]
     assert run.replayed == run.recorded
     for secret in (SECRET, KEY, "IWS "):
         assert secret not in run.text

@@ -85,10 +85,10 @@ def _batch(http: httpx.Client, *custom_ids: str) -> tuple[list[Answer], str]:
 
 
 def _until_terminal(http: httpx.Client, clock: VirtualClock, batch_id: str) -> list[Answer]:
-    """Retrieve (a second apart) until the batch is terminal, at most MAX_POLLS times."""
+    """Retrieve (5 seconds apart) until the batch is terminal, at most MAX_POLLS times."""
     seen: list[Answer] = []
     for _ in range(MAX_POLLS):
-        clock.advance(1)
+        clock.advance(5)
         seen.append(_answer(http.get(f"/v1/batches/{batch_id}", headers=HEADERS)))
         if seen[-1][1].get("status") in TERMINAL:
             return seen
@@ -174,4 +174,4 @@ def test_a_provider_that_validates_longer_is_replayed_so(tmp_path: Path) -> None
     steps = [body["status"] for _, body in run.recorded[1:]]
     assert steps == ["validating", "validating", "validating", "finalizing", "completed"]
     assert run.replayed == run.recorded
-    assert "    meta:\n      validated:\n        polls: 3\n        seconds: 3\n" in run.text
+    assert "    meta:\n      validated:\n        polls: 3\n        seconds: 15\n" in run.text
