@@ -223,7 +223,7 @@ async def _unknown_api(request: Request) -> Response:
         method=request.method,
         path=request.url.path,
         query=request.url.query,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        headers=request.scope["headers"],
         body=body,
     )
     entry.unmatched = True

@@ -78,7 +78,7 @@ class ApiApp:
         assert scope["type"] == "http"
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body, too_large = await read_body(receive, self.max_body)
-        entry = self._record(scope, headers, body)
+        entry = self._record(scope, body)
         limit = self._rate_limit(headers)
         try:
             reply = await self._serve(scope, headers, body, entry, too_large, limit.refusal)
@@ -95,15 +95,16 @@ class ApiApp:
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
         await _send(send, reply, payload, receive)
 
-    def _record(self, scope: Scope, headers: dict[str, str], body: bytes) -> Entry:
-        """Journal the request first, so that nothing is lost whatever happens next."""
+    def _record(self, scope: Scope, body: bytes) -> Entry:
+        """Journal the request first, so that nothing is lost whatever happens next (its raw
+        headers: the journal decodes and masks them when they are read)."""
         return self.mock.journal.record(
             time=self.mock.clock.now(),
             api=self.provider.name,
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
+            headers=scope["headers"],
             body=body,
         )
 
