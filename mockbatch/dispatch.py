@@ -47,6 +47,9 @@ class RateLimit:
     refusal: ApiError | None = None
 
 
+UNLIMITED = RateLimit({})  # no rate limit: nothing to add to the answer, never refused
+
+
 class ApiApp:
     """Serves one provider's routes (mounted under ``/{api}`` or at the root).
 
@@ -72,16 +75,22 @@ class ApiApp:
         self.max_body = max_body
         self._validated = Memo()
         self._queries = Memo(size=512)
-        mock.caches.extend((self._validated, self._queries))
+        self._routes = Memo(size=512)  # (method, path) -> the operation and path parameters
+        mock.caches.extend((self._validated, self._queries, self._routes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI: the API's routes are ``scope["path"]`` under ``scope["root_path"]``."""
+        await self.serve(scope, _route_path(scope), receive, send)
+
+    async def serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
+        """Answer an HTTP request whose path under this API's prefix is ``path``."""
         assert scope["type"] == "http"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _decode(scope["headers"])
         body, too_large = await read_body(receive, self.max_body)
         entry = self._record(scope, body)
         limit = self._rate_limit(headers)
         try:
-            reply = await self._serve(scope, headers, body, entry, too_large, limit.refusal)
+            reply = await self._serve(path, headers, body, entry, too_large, limit.refusal)
         except ApiError as error:
             reply = self._refused(error, entry)
         except Exception:  # a bug: never let it reach the client as a traceback
@@ -90,7 +99,8 @@ class ApiApp:
         if reply is None:
             await _drop(send)
             return
-        reply.headers.update(limit.headers)
+        if limit.headers:
+            reply.headers.update(limit.headers)
         payload = self._journal_answer(reply, entry)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
         await _send(send, reply, payload, receive)
@@ -113,7 +123,7 @@ class ApiApp:
         with self.mock.engine.lock:
             limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
             if limiter is None:
-                return RateLimit({})
+                return UNLIMITED
             now = self.mock.clock.now()
             allowed, remaining, reset_in = limiter.take(self.provider.api_key(headers), now)
             reset_at = limiter.reset_at(now)
@@ -135,7 +145,7 @@ class ApiApp:
 
     async def _serve(
         self,
-        scope: Scope,
+        path: str,
         headers: dict[str, str],
         body: bytes,
         entry: Entry,
@@ -146,10 +156,13 @@ class ApiApp:
         connection is dropped)."""
         if too_large:
             raise PayloadTooLarge(self.max_body)
-        path = _route_path(scope)
-        operation, path_params = self.spec.match(scope["method"], path)
+        method = entry.method
+        operation, path_params = self._routes.get(
+            (method, path), lambda: self.spec.match(method, path), len(path)
+        )
         entry.operation = operation.id
-        query = self._queries.get(entry.query, lambda: _parse_query(entry.query), len(entry.query))
+        raw_query = entry.query
+        query = self._queries.get(raw_query, lambda: _parse_query(raw_query), len(raw_query))
         with self.mock.engine.lock:
             action = self.mock.faults.for_request(self.provider.name, operation.id, query)
         if action is not None and not await _delay_or_drop(action, entry):
@@ -189,14 +202,9 @@ class ApiApp:
                 )
             )
 
-        key = (
-            operation.id,
-            entry.query,
-            content_type,
-            body,
-            tuple(path_params.items()),
-            tuple(headers.get(name) for name in operation.header_names),
-        )
+        # The path stands for its parameters: the operation's route reads them off it.
+        declared = tuple(map(headers.get, operation.header_names))
+        key = (operation.id, route_path, entry.query, content_type, body, declared)
         violations = list(self._validated.get(key, validate, len(body) + len(entry.query)))
         return Call(
             method=entry.method,
@@ -248,6 +256,11 @@ class ApiApp:
             ctype = reply.headers.get("content-type", "application/json")
             entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
         return payload
+
+
+def _decode(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An ASGI request's headers, decoded, names lower-cased."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _parse_query(raw: str) -> dict[str, list[str]]:
@@ -309,17 +322,22 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     server that closes a connection with unread bytes resets it, and the client, still
     sending, may never see the 413 it was answered.
     """
+    message = await receive()
+    more = message.get("more_body", False)
+    if not more and message["type"] == "http.request":
+        whole: bytes = message.get("body", b"")  # the usual request: its body in one message
+        if len(whole) <= limit:
+            return whole, False
     chunks: list[bytes] = []
     size = 0
-    more = True
-    while more and size <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
+    while message["type"] != "http.disconnect":
         chunk = message.get("body", b"")
         chunks.append(chunk[: max(0, limit - size)])
         size += len(chunk)
         more = message.get("more_body", False)
+        if not more or size > limit:
+            break
+        message = await receive()
     if size <= limit:
         return b"".join(chunks), False
     while more and size <= limit + DRAIN_LIMIT:
