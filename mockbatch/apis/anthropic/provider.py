@@ -23,7 +23,7 @@ from .create import create_batch
 from .pages import list_page
 from .results import results_file
 from .scenario import scenario_problems
-from .wire import AnthropicError, Status, error_body, error_type, token
+from .wire import AnthropicError, Status, error_body, error_type, request_id
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -140,7 +140,7 @@ class AnthropicProvider(Provider):
 
     def _headers(self) -> dict[str, str]:
         return {
-            "request-id": "req_" + token(self.ctx.ids.next("request"), 24),
+            "request-id": request_id(self.ctx.ids.seed, self.ctx.ids.count("request")),
             "anthropic-organization-id": ORGANIZATION,
         }
 
