@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import traceback
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
@@ -38,8 +37,7 @@ class PayloadTooLarge(ApiError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(NamedTuple):
     """What the rate limit made of a request: headers for its answer, and the 429 to answer
     instead (None: allowed)."""
 
@@ -124,9 +122,8 @@ class ApiApp:
             limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
             if limiter is None:
                 return UNLIMITED
-            now = self.mock.clock.now()
-            allowed, remaining, reset_in = limiter.take(self.provider.api_key(headers), now)
-            reset_at = limiter.reset_at(now)
+            key, now = self.provider.api_key(headers), self.mock.clock.now()
+            allowed, remaining, reset_in, reset_at = limiter.take(key, now)
         found = {
             "x-ratelimit-limit": str(limiter.limit),
             "x-ratelimit-remaining": str(remaining),
