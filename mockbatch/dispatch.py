@@ -26,6 +26,11 @@ from .specs import Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # bytes past the limit read (and dropped) before a 413
+NAMES_KEPT = 256  # answer header names whose lower-cased forms are remembered
+
+Header = tuple[bytes, bytes]
+_JSON: Header = (b"content-type", b"application/json")
+_NAMES: dict[str, tuple[str, bytes]] = {}  # an answer header's name -> its lower-cased forms
 
 
 class PayloadTooLarge(ApiError):
@@ -99,9 +104,9 @@ class ApiApp:
             return
         if limit.headers:
             reply.headers.update(limit.headers)
-        payload = self._journal_answer(reply, entry)
+        payload, raw = self._journal_answer(reply, entry)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
-        await _send(send, reply, payload, receive)
+        await _send(send, reply, payload, raw, receive)
 
     def _record(self, scope: Scope, body: bytes) -> Entry:
         """Journal the request first, so that nothing is lost whatever happens next (its raw
@@ -234,25 +239,29 @@ class ApiApp:
         reply.headers.update(error.headers)
         return reply
 
-    def _journal_answer(self, reply: Reply, entry: Entry) -> bytes:
+    def _journal_answer(self, reply: Reply, entry: Entry) -> tuple[bytes, list[Header]]:
         """Journal the answer (and, with ``check_responses``, its contract violations); its
-        bytes."""
+        bytes and its headers as sent."""
+        body = reply.body
+        unparsed = isinstance(body, (bytes, Stream))
         if reply.raw is not None:
             payload = reply.raw
-        elif isinstance(reply.body, Stream):
-            payload = b""  # sent in chunks by _send, never held
+        elif unparsed:
+            payload = body if isinstance(body, bytes) else b""  # a Stream is sent in chunks
         else:
-            payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
-        unparsed = isinstance(reply.body, bytes | Stream)
+            payload = wirejson.dumps(body)
+        length = body.length if isinstance(body, Stream) else len(payload)
         entry.status = reply.status
-        entry.response = reply.body if not unparsed else None
-        entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
-        self.mock.journal.answered(entry, _length(reply, payload))
-        operation = self.spec.operations.get(entry.operation or "")
-        if self.check_responses and operation is not None and not unparsed:
-            ctype = reply.headers.get("content-type", "application/json")
-            entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
-        return payload
+        entry.response = None if unparsed else body
+        entry.response_headers, raw = _wire_headers(reply.headers)
+        raw.append((b"content-length", str(length).encode()))
+        self.mock.journal.answered(entry, length)
+        if self.check_responses and not unparsed:
+            operation = self.spec.operations.get(entry.operation or "")
+            if operation is not None:
+                ctype = reply.headers.get("content-type", "application/json")
+                entry.violations.extend(operation.validate_response(reply.status, ctype, body))
+        return payload, raw
 
 
 def _decode(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -344,15 +353,28 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def _length(reply: Reply, payload: bytes) -> int:
-    return reply.body.length if isinstance(reply.body, Stream) else len(payload)
+def _wire_headers(headers: dict[str, str]) -> tuple[dict[str, str], list[Header]]:
+    """An answer's headers as journaled (names lower-cased) and as sent (``content-type``
+    first, JSON unless the answer says otherwise; ``content-length`` is added to them)."""
+    ctype = headers.get("content-type")
+    raw = [_JSON] if ctype is None else [(b"content-type", ctype.encode("latin-1"))]
+    shown = {}
+    for name, value in headers.items():
+        names = _NAMES.get(name)
+        if names is None:
+            names = (name.lower(), name.lower().encode("latin-1"))
+            if len(_NAMES) < NAMES_KEPT:
+                _NAMES[name] = names
+        shown[names[0]] = value
+        if name != "content-type":
+            raw.append((names[1], value.encode("latin-1")))
+    return shown, raw
 
 
-async def _send(send: Send, reply: Reply, payload: bytes, receive: Receive) -> None:
-    headers = {"content-type": "application/json", **reply.headers}
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw.append((b"content-length", str(_length(reply, payload)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+async def _send(
+    send: Send, reply: Reply, payload: bytes, headers: list[Header], receive: Receive
+) -> None:
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     if isinstance(reply.body, Stream):
         await reply.body.send(send, receive)  # type: ignore[arg-type]
         return
