@@ -27,6 +27,8 @@ from .specs import Memo, Operation, Spec
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # bytes past the limit read (and dropped) before a 413
 NAMES_KEPT = 256  # answer header names whose lower-cased forms are remembered
+SHARED_BODY = 4096  # bodies up to this many bytes are parsed once and their JSON shared
+PARSED_WEIGHT = 8  # what a parsed body weighs in memory, roughly, per byte of its JSON
 
 Header = tuple[bytes, bytes]
 _JSON: Header = (b"content-type", b"application/json")
@@ -186,28 +188,39 @@ class ApiApp:
         body: bytes,
         entry: Entry,
     ) -> Call:
-        """The request parsed and checked against the spec (remembered by its bytes)."""
+        """The request parsed and checked against the spec, both remembered by its bytes: a
+        body of up to :data:`SHARED_BODY` bytes is parsed once and its JSON shared by every
+        request that sends the same bytes (providers never change a request's JSON)."""
         content_type = headers.get("content-type")
-        parsed = _parse_body(operation, content_type, body)
 
-        def validate() -> tuple[Violation, ...]:
+        def check(parsed: Any) -> tuple[Any, tuple[Violation, ...]]:
             if isinstance(parsed, Violation):
-                return (parsed,)
-            return tuple(
-                operation.validate_request(
-                    query=query,
-                    headers=headers,
-                    path_params=path_params,
-                    content_type=content_type,
-                    body=parsed,
-                    has_body=bool(body),
-                )
+                return NO_BODY, (parsed,)
+            found = operation.validate_request(
+                query=query,
+                headers=headers,
+                path_params=path_params,
+                content_type=content_type,
+                body=parsed,
+                has_body=bool(body),
             )
+            return parsed, tuple(found)
 
         # The path stands for its parameters: the operation's route reads them off it.
         declared = tuple(map(headers.get, operation.header_names))
         key = (operation.id, route_path, entry.query, content_type, body, declared)
-        violations = list(self._validated.get(key, validate, len(body) + len(entry.query)))
+        size = len(body) + len(entry.query)
+        if len(body) <= SHARED_BODY:  # its parsed form, kept too, weighs about PARSED_WEIGHT x
+            parsed, found = self._validated.get(
+                key,
+                lambda: check(_parse_body(operation, content_type, body)),
+                size + PARSED_WEIGHT * len(body),
+            )
+        else:  # parsed for this request alone: the memo keeps no objects this big
+            fresh = _parse_body(operation, content_type, body)
+            parsed = NO_BODY if isinstance(fresh, Violation) else fresh
+            found = self._validated.get(key, lambda: check(fresh)[1], size)
+        violations = list(found)
         return Call(
             method=entry.method,
             path=route_path,
@@ -218,7 +231,7 @@ class ApiApp:
             headers=headers,
             body=body,
             operation=operation,
-            json=NO_BODY if isinstance(parsed, Violation) else parsed,
+            json=parsed,
             violations=violations,
         )
 
