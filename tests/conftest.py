@@ -55,7 +55,7 @@ def _schemathesis_imported_outside_pytester() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _shared_request_parts_stay_unchanged(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _shared_request_parts_stay_unchanged() -> Iterator[None]:
     """The dispatcher hands providers a parsed JSON body, query and path parameters that it
     shares with every request sending the same bytes: no provider may change them. Every
     request of every test is checked; one that a provider changed fails its test."""
@@ -70,8 +70,13 @@ def _shared_request_parts_stay_unchanged(monkeypatch: pytest.MonkeyPatch) -> Ite
             if _shared(call) != before:
                 changed.append(f"{call.method} {call.full_path} ({call.operation.id})")
 
-    monkeypatch.setattr(ApiApp, "_handle", checked)
-    yield
+    # Patched by hand, not with the monkeypatch fixture: an autouse fixture would set that one
+    # up first, so a test's own patches would be undone only after its other fixtures' teardown.
+    ApiApp._handle = checked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ApiApp._handle = handle  # type: ignore[method-assign]
     assert not changed, f"a provider changed a request's shared JSON, query or path: {changed}"
 
 
