@@ -8,9 +8,10 @@ The load comes from a separate process: keep-alive connections over raw sockets,
 is not the bottleneck. Mock and bare are measured in turns (``--rounds`` of each, the order
 swapped every round) so that a neighbour's load hits both alike; each figure is the median of
 its rounds. It prints the machine, then per API requests/s, the ratio mock/bare beside its aim
-(:data:`AIM`), p50 and p99 latency, then the time each server takes from process start to its
-first answer. ``--in-process`` instead calls each ASGI app in a loop, without uvicorn, and
-prints the CPU time of a request (its thread's, so a busy neighbour does not count).
+(:data:`AIM`), p50 and p99 latency, then the mock server's resident memory after the run beside
+its aim (:data:`RSS_AIM_MB`). Start-up is measured by ``bench/startup.py``. ``--in-process``
+instead calls each ASGI app in a loop, without uvicorn, and prints the CPU time of a request
+(its thread's, so a busy neighbour does not count).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from mockbatch.registry import providers
 
 HERE = Path(__file__).resolve().parent
 AIM = 0.80  # the mock's requests/s over the bare app's, per API (issue 16)
+RSS_AIM_MB = 100  # the mock server's resident memory after the run (issue 16)
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[int, float]]:
-    """Start a uvicorn server subprocess; yields (port, seconds until it first answered)."""
+def server(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
+    """Start a uvicorn server subprocess; yields (port, pid) once it answers."""
     port = _free_port()
-    started = time.perf_counter()
     process = subprocess.Popen(
         [*args, "--port", str(port)],
         env={**os.environ, **(env or {})},
@@ -91,11 +92,19 @@ def server(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple
         cwd=HERE.parent,
     )
     try:
-        ready = _wait_ready(port, started, process)
-        yield port, ready
+        _wait_ready(port, time.perf_counter(), process)
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(10)
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory (``VmRSS`` in ``/proc/<pid>/status``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def _wait_ready(port: int, started: float, process: subprocess.Popen[bytes]) -> float:
@@ -288,7 +297,7 @@ def main() -> int:
     python = sys.executable
     mock_cmd = [python, "-m", "mockbatch", "serve", "--clock", "virtual"]
     rows = []
-    with server(mock_cmd) as (mock_port, mock_ready):
+    with server(mock_cmd) as (mock_port, mock_pid):
         for target in targets():
             status, body = capture(mock_port, target)
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
@@ -303,13 +312,14 @@ def main() -> int:
                 "warning",
                 "--no-access-log",
             ]
-            with server(bare_cmd, env) as (bare_port, bare_ready):
+            with server(bare_cmd, env) as (bare_port, _):
                 assert capture(bare_port, target)[1] == body, (
                     "the bare app must send the same bytes"
                 )
                 mock, bare = rounds((mock_port, bare_port), target, args)
             os.unlink(f.name)
             rows.append((target.api, len(body), mock, bare))
+        rss = rss_mb(mock_pid)
     print(machine())
     print(f"median of {args.rounds} round(s) of {args.seconds:g} s each, in turns")
     header = ("api", "bytes", "mock rps", "bare rps", "ratio", "aim", "mock p50/p99 ms")
@@ -323,9 +333,9 @@ def main() -> int:
             f"{api:10} {size:6d} {mock['rps']:9.0f} {bare['rps']:9.0f} {ratio:6.2f} {aim:12}"
             f" {mock_ms:>16} {bare_ms:>16}"
         )
-    ratio = mock_ready / bare_ready
-    print(f"start-up to first answer: mock {mock_ready:.3f} s, bare {bare_ready:.3f} s", end="")
-    print(f", ratio {ratio:.2f}")
+    verdict = "met" if rss < RSS_AIM_MB else "MISSED"
+    print(f"mock server RSS after the run: {rss:.1f} MB (aim <{RSS_AIM_MB} MB: {verdict})")
+    print("start-up: python bench/startup.py")
     return 0
 
 

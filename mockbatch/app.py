@@ -190,9 +190,12 @@ class MockbatchApp(Starlette):
                     await self.root(scope, receive, send)
                     return
             else:
-                name, _, rest = path[1:].partition("/")
+                name, slash, rest = path[1:].partition("/")
                 api = self.apis.get(name)
-                if api is not None and (rest or path.endswith("/")):
+                if api is not None and slash and not scope.get("root_path"):
+                    await api.serve(scope, "/" + rest, receive, send)
+                    return
+                if api is not None and slash:
                     prefixed = {**scope, "root_path": scope.get("root_path", "") + "/" + name}
                     await api(prefixed, receive, send)
                     return
@@ -223,7 +226,7 @@ async def _unknown_api(request: Request) -> Response:
         method=request.method,
         path=request.url.path,
         query=request.url.query,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        headers=request.scope["headers"],
         body=body,
     )
     entry.unmatched = True

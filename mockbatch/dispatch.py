@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import traceback
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
@@ -27,6 +26,13 @@ from .specs import Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # bytes past the limit read (and dropped) before a 413
+NAMES_KEPT = 256  # answer header names whose lower-cased forms are remembered
+SHARED_BODY = 4096  # bodies up to this many bytes are parsed once and their JSON shared
+PARSED_WEIGHT = 8  # what a parsed body weighs in memory, roughly, per byte of its JSON
+
+Header = tuple[bytes, bytes]
+_JSON: Header = (b"content-type", b"application/json")
+_NAMES: dict[str, tuple[str, bytes]] = {}  # an answer header's name -> its lower-cased forms
 
 
 class PayloadTooLarge(ApiError):
@@ -38,13 +44,15 @@ class PayloadTooLarge(ApiError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(NamedTuple):
     """What the rate limit made of a request: headers for its answer, and the 429 to answer
     instead (None: allowed)."""
 
     headers: dict[str, str]
     refusal: ApiError | None = None
+
+
+UNLIMITED = RateLimit({})  # no rate limit: nothing to add to the answer, never refused
 
 
 class ApiApp:
@@ -72,16 +80,22 @@ class ApiApp:
         self.max_body = max_body
         self._validated = Memo()
         self._queries = Memo(size=512)
-        mock.caches.extend((self._validated, self._queries))
+        self._routes = Memo(size=512)  # (method, path) -> the operation and path parameters
+        mock.caches.extend((self._validated, self._queries, self._routes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI: the API's routes are ``scope["path"]`` under ``scope["root_path"]``."""
+        await self.serve(scope, _route_path(scope), receive, send)
+
+    async def serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
+        """Answer an HTTP request whose path under this API's prefix is ``path``."""
         assert scope["type"] == "http"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _decode(scope["headers"])
         body, too_large = await read_body(receive, self.max_body)
-        entry = self._record(scope, headers, body)
+        entry = self._record(scope, body)
         limit = self._rate_limit(headers)
         try:
-            reply = await self._serve(scope, headers, body, entry, too_large, limit.refusal)
+            reply = await self._serve(path, headers, body, entry, too_large, limit.refusal)
         except ApiError as error:
             reply = self._refused(error, entry)
         except Exception:  # a bug: never let it reach the client as a traceback
@@ -90,20 +104,22 @@ class ApiApp:
         if reply is None:
             await _drop(send)
             return
-        reply.headers.update(limit.headers)
-        payload = self._journal_answer(reply, entry)
+        if limit.headers:
+            reply.headers.update(limit.headers)
+        payload, raw = self._journal_answer(reply, entry)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
-        await _send(send, reply, payload, receive)
+        await _send(send, reply, payload, raw, receive)
 
-    def _record(self, scope: Scope, headers: dict[str, str], body: bytes) -> Entry:
-        """Journal the request first, so that nothing is lost whatever happens next."""
+    def _record(self, scope: Scope, body: bytes) -> Entry:
+        """Journal the request first, so that nothing is lost whatever happens next (its raw
+        headers: the journal decodes and masks them when they are read)."""
         return self.mock.journal.record(
             time=self.mock.clock.now(),
             api=self.provider.name,
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
+            headers=scope["headers"],
             body=body,
         )
 
@@ -112,10 +128,9 @@ class ApiApp:
         with self.mock.engine.lock:
             limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
             if limiter is None:
-                return RateLimit({})
-            now = self.mock.clock.now()
-            allowed, remaining, reset_in = limiter.take(self.provider.api_key(headers), now)
-            reset_at = limiter.reset_at(now)
+                return UNLIMITED
+            key, now = self.provider.api_key(headers), self.mock.clock.now()
+            allowed, remaining, reset_in, reset_at = limiter.take(key, now)
         found = {
             "x-ratelimit-limit": str(limiter.limit),
             "x-ratelimit-remaining": str(remaining),
@@ -134,7 +149,7 @@ class ApiApp:
 
     async def _serve(
         self,
-        scope: Scope,
+        path: str,
         headers: dict[str, str],
         body: bytes,
         entry: Entry,
@@ -145,10 +160,13 @@ class ApiApp:
         connection is dropped)."""
         if too_large:
             raise PayloadTooLarge(self.max_body)
-        path = _route_path(scope)
-        operation, path_params = self.spec.match(scope["method"], path)
+        method = entry.method
+        operation, path_params = self._routes.get(
+            (method, path), lambda: self.spec.match(method, path), len(path)
+        )
         entry.operation = operation.id
-        query = self._queries.get(entry.query, lambda: _parse_query(entry.query), len(entry.query))
+        raw_query = entry.query
+        query = self._queries.get(raw_query, lambda: _parse_query(raw_query), len(raw_query))
         with self.mock.engine.lock:
             action = self.mock.faults.for_request(self.provider.name, operation.id, query)
         if action is not None and not await _delay_or_drop(action, entry):
@@ -170,33 +188,39 @@ class ApiApp:
         body: bytes,
         entry: Entry,
     ) -> Call:
-        """The request parsed and checked against the spec (remembered by its bytes)."""
+        """The request parsed and checked against the spec, both remembered by its bytes: a
+        body of up to :data:`SHARED_BODY` bytes is parsed once and its JSON shared by every
+        request that sends the same bytes (providers never change a request's JSON)."""
         content_type = headers.get("content-type")
-        parsed = _parse_body(operation, content_type, body)
 
-        def validate() -> tuple[Violation, ...]:
+        def check(parsed: Any) -> tuple[Any, tuple[Violation, ...]]:
             if isinstance(parsed, Violation):
-                return (parsed,)
-            return tuple(
-                operation.validate_request(
-                    query=query,
-                    headers=headers,
-                    path_params=path_params,
-                    content_type=content_type,
-                    body=parsed,
-                    has_body=bool(body),
-                )
+                return NO_BODY, (parsed,)
+            found = operation.validate_request(
+                query=query,
+                headers=headers,
+                path_params=path_params,
+                content_type=content_type,
+                body=parsed,
+                has_body=bool(body),
             )
+            return parsed, tuple(found)
 
-        key = (
-            operation.id,
-            entry.query,
-            content_type,
-            body,
-            tuple(path_params.items()),
-            tuple(headers.get(name) for name in operation.header_names),
-        )
-        violations = list(self._validated.get(key, validate, len(body) + len(entry.query)))
+        # The path stands for its parameters: the operation's route reads them off it.
+        declared = tuple(map(headers.get, operation.header_names))
+        key = (operation.id, route_path, entry.query, content_type, body, declared)
+        size = len(body) + len(entry.query)
+        if len(body) <= SHARED_BODY:  # its parsed form, kept too, weighs about PARSED_WEIGHT x
+            parsed, found = self._validated.get(
+                key,
+                lambda: check(_parse_body(operation, content_type, body)),
+                size + PARSED_WEIGHT * len(body),
+            )
+        else:  # parsed for this request alone: the memo keeps no objects this big
+            fresh = _parse_body(operation, content_type, body)
+            parsed = NO_BODY if isinstance(fresh, Violation) else fresh
+            found = self._validated.get(key, lambda: check(fresh)[1], size)
+        violations = list(found)
         return Call(
             method=entry.method,
             path=route_path,
@@ -207,7 +231,7 @@ class ApiApp:
             headers=headers,
             body=body,
             operation=operation,
-            json=NO_BODY if isinstance(parsed, Violation) else parsed,
+            json=parsed,
             violations=violations,
         )
 
@@ -228,25 +252,34 @@ class ApiApp:
         reply.headers.update(error.headers)
         return reply
 
-    def _journal_answer(self, reply: Reply, entry: Entry) -> bytes:
+    def _journal_answer(self, reply: Reply, entry: Entry) -> tuple[bytes, list[Header]]:
         """Journal the answer (and, with ``check_responses``, its contract violations); its
-        bytes."""
+        bytes and its headers as sent."""
+        body = reply.body
+        unparsed = isinstance(body, (bytes, Stream))
         if reply.raw is not None:
             payload = reply.raw
-        elif isinstance(reply.body, Stream):
-            payload = b""  # sent in chunks by _send, never held
+        elif unparsed:
+            payload = body if isinstance(body, bytes) else b""  # a Stream is sent in chunks
         else:
-            payload = reply.body if isinstance(reply.body, bytes) else wirejson.dumps(reply.body)
-        unparsed = isinstance(reply.body, bytes | Stream)
+            payload = wirejson.dumps(body)
+        length = body.length if isinstance(body, Stream) else len(payload)
         entry.status = reply.status
-        entry.response = reply.body if not unparsed else None
-        entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
-        self.mock.journal.answered(entry, _length(reply, payload))
-        operation = self.spec.operations.get(entry.operation or "")
-        if self.check_responses and operation is not None and not unparsed:
-            ctype = reply.headers.get("content-type", "application/json")
-            entry.violations.extend(operation.validate_response(reply.status, ctype, reply.body))
-        return payload
+        entry.response = None if unparsed else body
+        entry.response_headers, raw = _wire_headers(reply.headers)
+        raw.append((b"content-length", str(length).encode()))
+        self.mock.journal.answered(entry, length)
+        if self.check_responses and not unparsed:
+            operation = self.spec.operations.get(entry.operation or "")
+            if operation is not None:
+                ctype = reply.headers.get("content-type", "application/json")
+                entry.violations.extend(operation.validate_response(reply.status, ctype, body))
+        return payload, raw
+
+
+def _decode(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An ASGI request's headers, decoded, names lower-cased."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _parse_query(raw: str) -> dict[str, list[str]]:
@@ -308,17 +341,22 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     server that closes a connection with unread bytes resets it, and the client, still
     sending, may never see the 413 it was answered.
     """
+    message = await receive()
+    more = message.get("more_body", False)
+    if not more and message["type"] == "http.request":
+        whole: bytes = message.get("body", b"")  # the usual request: its body in one message
+        if len(whole) <= limit:
+            return whole, False
     chunks: list[bytes] = []
     size = 0
-    more = True
-    while more and size <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
+    while message["type"] != "http.disconnect":
         chunk = message.get("body", b"")
         chunks.append(chunk[: max(0, limit - size)])
         size += len(chunk)
         more = message.get("more_body", False)
+        if not more or size > limit:
+            break
+        message = await receive()
     if size <= limit:
         return b"".join(chunks), False
     while more and size <= limit + DRAIN_LIMIT:
@@ -328,15 +366,28 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def _length(reply: Reply, payload: bytes) -> int:
-    return reply.body.length if isinstance(reply.body, Stream) else len(payload)
+def _wire_headers(headers: dict[str, str]) -> tuple[dict[str, str], list[Header]]:
+    """An answer's headers as journaled (names lower-cased) and as sent (``content-type``
+    first, JSON unless the answer says otherwise; ``content-length`` is added to them)."""
+    ctype = headers.get("content-type")
+    raw = [_JSON] if ctype is None else [(b"content-type", ctype.encode("latin-1"))]
+    shown = {}
+    for name, value in headers.items():
+        names = _NAMES.get(name)
+        if names is None:
+            names = (name.lower(), name.lower().encode("latin-1"))
+            if len(_NAMES) < NAMES_KEPT:
+                _NAMES[name] = names
+        shown[names[0]] = value
+        if name != "content-type":
+            raw.append((names[1], value.encode("latin-1")))
+    return shown, raw
 
 
-async def _send(send: Send, reply: Reply, payload: bytes, receive: Receive) -> None:
-    headers = {"content-type": "application/json", **reply.headers}
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw.append((b"content-length", str(_length(reply, payload)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+async def _send(
+    send: Send, reply: Reply, payload: bytes, headers: list[Header], receive: Receive
+) -> None:
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     if isinstance(reply.body, Stream):
         await reply.body.send(send, receive)  # type: ignore[arg-type]
         return

@@ -474,6 +474,12 @@ class Ids:
         text = f"{self.seed}:{kind}:{self._counters[kind]}"
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def count(self, kind: str) -> int:
+        """The number of the next ID of ``kind`` (1 for the first), for an adapter that makes
+        its IDs from a counter."""
+        self._counters[kind] += 1
+        return self._counters[kind]
+
     def reset(self) -> None:
         self._counters.clear()
 

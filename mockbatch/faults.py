@@ -243,8 +243,9 @@ class RateLimiter:
             enforce=bool(raw.get("enforce", True)),
         )
 
-    def take(self, key: str, now: datetime) -> tuple[bool, int, float]:
-        """Count a request: (allowed, remaining, seconds until the window resets)."""
+    def take(self, key: str, now: datetime) -> tuple[bool, int, float, int]:
+        """Count a request: (allowed, remaining, seconds until the window resets, the unix time
+        it resets)."""
         t = now.timestamp()
         start = t - (t % self.window)
         begun, used = self._windows.get(key, (start, 0))
@@ -252,10 +253,5 @@ class RateLimiter:
             used = 0
         used += 1
         self._windows[key] = (start, used)
-        reset_in = start + self.window - t
-        return used <= self.limit, max(0, self.limit - used), reset_in
-
-    def reset_at(self, now: datetime) -> int:
-        """The unix time the current window ends."""
-        t = now.timestamp()
-        return int(t - (t % self.window) + self.window)
+        end = start + self.window
+        return used <= self.limit, max(0, self.limit - used), end - t, int(end)

@@ -4,10 +4,12 @@ Entries are recorded when a request arrives (so nothing is lost if handling fail
 when the response is known. The journal is bounded, by entries and by the bytes of the bodies it
 keeps; the oldest entries are dropped and counted.
 
-Secrets are masked as they are recorded (unless the journal is told to keep them): the values of
-the headers in :data:`SECRET_HEADERS`, of any header whose name holds one of
-:data:`SECRET_WORDS`, and of the headers an adapter names in its ``secret_headers``. The
-request's own headers are untouched: authentication and rate limiting read those, not the journal.
+An entry keeps a request's headers as they came (an API request's raw ASGI pairs, so recording
+costs no decoding) and shows them only through :attr:`Entry.headers`: decoded and with secrets
+masked (unless the journal is told to keep them), worked out on the first read and kept masked.
+Masked are the values of the headers in :data:`SECRET_HEADERS`, of any header whose name holds
+one of :data:`SECRET_WORDS`, and of the headers an adapter names in its ``secret_headers``.
+Authentication and rate limiting read the request's own headers, not the journal.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import base64
 import hashlib
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from .errors import Violation
 
@@ -57,9 +59,17 @@ def mask(value: str) -> str:
     return f"{scheme}{shown}…#{digest}"
 
 
+# A request's headers as recorded: decoded, or an ASGI request's raw (name, value) pairs.
+SentHeaders: TypeAlias = Mapping[str, str] | Sequence[tuple[bytes, bytes]]
+
+
+class Masker(Protocol):
+    def shown(self, headers: Mapping[str, str]) -> dict[str, str]: ...
+
+
 @dataclass(slots=True)
 class Entry:
-    """One request and its response."""
+    """One request and its response; its headers are read through :attr:`headers`."""
 
     seq: int
     time: datetime
@@ -67,7 +77,7 @@ class Entry:
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    sent_headers: SentHeaders  # as recorded: never shown, see ``headers``
     body: bytes
     operation: str | None = None
     status: int | None = None
@@ -79,6 +89,24 @@ class Entry:
     kind: str = "request"  # or "callback": a delivery attempt the mock made
     size: int = 0  # bytes of request and response body this entry holds
     outcome: str | None = None
+    masker: Masker | None = None  # the journal that masks the headers shown (None: as sent)
+    shown_headers: dict[str, str] | None = None  # ``headers``, once worked out
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request's headers, decoded (an ASGI request's names lower-cased) and with their
+        secrets masked by the journal (see :meth:`Journal.masked`)."""
+        shown = self.shown_headers
+        if shown is None:
+            sent = self.sent_headers
+            decoded = (
+                sent
+                if isinstance(sent, Mapping)
+                else {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in sent}
+            )
+            shown = dict(decoded) if self.masker is None else self.masker.shown(decoded)
+            self.shown_headers = shown
+        return shown
 
     def body_json(self) -> dict[str, Any]:
         try:
@@ -146,16 +174,17 @@ class Journal:
         method: str,
         path: str,
         query: str,
-        headers: dict[str, str],
+        headers: SentHeaders,
         body: bytes,
     ) -> Entry:
         """Add a request as it arrives; complete the returned entry when it is answered.
 
-        The entry keeps a copy of ``headers`` with the secrets masked (see :func:`mask`)."""
-        headers = headers if self.keep_secrets else self.masked(headers)
+        ``headers`` are kept as they are (decoded, or an ASGI request's raw pairs; the caller
+        does not change them afterwards) and shown decoded and masked (see :func:`mask`)
+        when the entry's :attr:`~Entry.headers` are first read."""
         with self._lock:
             self._seq += 1
-            entry = Entry(self._seq, time, api, method, path, query, headers, body)
+            entry = Entry(self._seq, time, api, method, path, query, headers, body, masker=self)
             entry.size = len(body)
             self._entries.append(entry)
             self._bytes += entry.size
@@ -168,6 +197,10 @@ class Journal:
             entry.size += response_bytes
             self._bytes += response_bytes
             self._trim()
+
+    def shown(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` as an entry shows them: masked, unless the journal keeps secrets."""
+        return dict(headers) if self.keep_secrets else self.masked(headers)
 
     def masked(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``headers`` with the value of every secret one masked."""

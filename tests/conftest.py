@@ -6,6 +6,7 @@ any response broke its spec or the server hit an internal error.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -15,6 +16,9 @@ from starlette.applications import Starlette
 from thirdparty import install as thirdparty
 
 from mockbatch import ServerThread, VirtualClock, create_app
+from mockbatch.apis import NO_BODY, Call, Reply
+from mockbatch.dispatch import SHARED_BODY, ApiApp
+from mockbatch.journal import Entry
 from mockbatch.mock import Mock
 from mockbatch.transport import InProcessTransport
 
@@ -48,6 +52,41 @@ def _schemathesis_imported_outside_pytester() -> None:
 
     for module in pkgutil.walk_packages(schemathesis.engine.__path__, "schemathesis.engine."):
         importlib.import_module(module.name)
+
+
+@pytest.fixture(autouse=True)
+def _shared_request_parts_stay_unchanged() -> Iterator[None]:
+    """The dispatcher hands providers a parsed JSON body, query and path parameters that it
+    shares with every request sending the same bytes: no provider may change them. Every
+    request of every test is checked; one that a provider changed fails its test."""
+    changed: list[str] = []
+    handle = ApiApp._handle
+
+    def checked(self: ApiApp, call: Call, entry: Entry) -> Reply:
+        before = _shared(call)
+        try:
+            return handle(self, call, entry)
+        finally:
+            if _shared(call) != before:
+                changed.append(f"{call.method} {call.full_path} ({call.operation.id})")
+
+    # Patched by hand, not with the monkeypatch fixture: an autouse fixture would set that one
+    # up first, so a test's own patches would be undone only after its other fixtures' teardown.
+    ApiApp._handle = checked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ApiApp._handle = handle  # type: ignore[method-assign]
+    assert not changed, f"a provider changed a request's shared JSON, query or path: {changed}"
+
+
+def _shared(call: Call) -> str | None:
+    """The shared parts written down (None: nested too deeply to write)."""
+    shared = call.json is not NO_BODY and len(call.body) <= SHARED_BODY  # bigger: not shared
+    try:
+        return json.dumps((call.json if shared else None, call.query, call.path_params))
+    except RecursionError:
+        return None
 
 
 @pytest.fixture

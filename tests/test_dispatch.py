@@ -157,3 +157,25 @@ def test_a_body_over_the_limit_is_drained_up_to_a_bound_and_not_kept(
 
     assert (body, too_large) == (b"x" * 25, True)
     assert received == 13  # 30 bytes to pass the limit, then 100 more thrown away
+
+
+def test_a_small_body_is_parsed_once_and_its_json_shared_as_parsed(
+    app: Starlette, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = _adapter(app)
+    handle = provider.handle  # type: ignore[attr-defined]
+    seen: list[Call] = []
+
+    def keep(call: Call) -> Reply:
+        seen.append(call)
+        return handle(call)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(provider, "handle", keep)
+    poll = {"async": "a7ec88af7d710bf51b188004bb532d77"}
+
+    answers = [http.post(BATCH, params={"action": "progress"}, json=poll) for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    first, second = seen
+    assert first.json is second.json and first.json == poll
+    assert first.query is second.query and first.path_params is second.path_params

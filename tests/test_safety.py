@@ -95,6 +95,20 @@ def test_the_journal_masks_keys_tokens_and_signatures(client: httpx.Client) -> N
     ) == ("IWS key123:***", "kkkk…#fe552e", "…#e3b98a", "application/json")
 
 
+def test_an_entry_read_in_python_shows_its_headers_decoded_and_masked(
+    client: httpx.Client, mock: Mock
+) -> None:
+    client.get("/check/v1/batch", headers={"Authorization": f"Bearer {KEY}", "X-Trace": "t1"})
+    (entry,) = mock.journal.entries()
+
+    assert KEY not in repr(entry.headers) and KEY not in str(entry.to_json())
+    assert (entry.headers["authorization"], entry.headers["x-trace"]) == (
+        mask(f"Bearer {KEY}"),
+        "t1",
+    )
+    assert entry.headers is entry.headers  # worked out once
+
+
 def test_journal_secrets_keeps_them_as_sent() -> None:
     app = create_app(clock=VirtualClock(), journal_secrets=True)
     with http(app) as client:

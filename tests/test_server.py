@@ -64,3 +64,20 @@ def test_a_port_is_known_before_start_and_freed_by_stop() -> None:
         assert httpx.get(f"{server.url}/__mockbatch/health").json()["status"] == "ok"
     again = ServerThread(create_app(clock=VirtualClock()), port=server.port)  # rebinds at once
     again.stop()
+
+
+def test_serves_on_uvloop_when_it_is_installed_as_uvicorn_does() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def loop_type(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = type(asyncio.get_running_loop()).__module__.encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    with ServerThread(loop_type) as server:
+        answer = httpx.get(server.url, timeout=BOUND).text
+
+    assert answer == uvloop.Loop.__module__
+    assert not isinstance(asyncio.get_event_loop_policy(), uvloop.EventLoopPolicy)  # no global

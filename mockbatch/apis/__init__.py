@@ -153,10 +153,10 @@ def frozen_reply(
     the batch has completed (its bodies cannot change any more), up to ``FROZEN_MAX_BODIES``
     bodies per batch. ``key`` names the body among the batch's others (e.g. the page it is).
     ``final`` False: something the provider knows may still change it (it is not kept)."""
+    kept = kept_reply(batch, key)
+    if kept is not None:
+        return kept
     bodies: dict[str, tuple[Any, bytes]] = batch.cache.setdefault("bodies", {})
-    if key in bodies:
-        body, raw = bodies[key]
-        return Reply(200, body, raw=raw)
     body = make()
     raw = wirejson.dumps(body)
     if (
@@ -167,3 +167,11 @@ def frozen_reply(
     ):
         bodies[key] = (body, raw)
     return Reply(200, body, raw=raw)
+
+
+def kept_reply(batch: Batch, key: str) -> Reply | None:
+    """The 200 :func:`frozen_reply` kept under ``key`` for ``batch`` (None: none kept), for a
+    provider that can name the body before working out whether it is final."""
+    bodies: dict[str, tuple[Any, bytes]] | None = batch.cache.get("bodies")
+    found = bodies.get(key) if bodies else None
+    return Reply(200, found[0], raw=found[1]) if found is not None else None

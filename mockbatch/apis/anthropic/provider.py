@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ...engine import Batch
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
-from .. import Call, Observation, Reply, frozen_reply
+from .. import Call, Observation, Reply, frozen_reply, kept_reply
 from .auth import authenticate, sent_key
 from .batches import CANCEL_POLLS, DELETED, lifecycle, render
 from .checks import create_requests
@@ -23,7 +23,7 @@ from .create import create_batch
 from .pages import list_page
 from .results import results_file
 from .scenario import scenario_problems
-from .wire import AnthropicError, Status, error_body, error_type, token
+from .wire import ARCHIVE, AnthropicError, Status, error_body, error_type, request_id
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -77,10 +77,13 @@ class AnthropicProvider(Provider):
         self._check(call)
         batch = self._visible(self.ctx.poll(call.path_params["message_batch_id"]), call)
         now, base = self.ctx.now(), _base(call)
-        life = lifecycle(batch, now)
-        # Ended, the object changes only with the URL it is read at and when it is archived.
-        key = f"retrieve {base} {life.archived_at is not None}"
-        ended = life.status is Status.ENDED
+        # Ended, the object changes only with the URL it is read at and when it is archived;
+        # a body kept is an ended batch's, so it is looked up before the lifecycle is worked out.
+        key = f"retrieve {base} {now >= batch.created_at + ARCHIVE}"
+        kept = kept_reply(batch, key)
+        if kept is not None:
+            return kept
+        ended = lifecycle(batch, now).status is Status.ENDED
         return frozen_reply(batch, key, now, lambda: render(batch, now, base), final=ended)
 
     def _list(self, call: Call) -> Reply:
@@ -140,7 +143,7 @@ class AnthropicProvider(Provider):
 
     def _headers(self) -> dict[str, str]:
         return {
-            "request-id": "req_" + token(self.ctx.ids.next("request"), 24),
+            "request-id": request_id(self.ctx.ids.seed, self.ctx.ids.count("request")),
             "anthropic-organization-id": ORGANIZATION,
         }
 

@@ -7,6 +7,8 @@ ones (see README, "Anthropic Message Batches").
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
@@ -78,6 +80,20 @@ def token(hexdigest: str, length: int) -> str:
         number, digit = divmod(number, 62)
         chars.append(_BASE62[digit])
     return "01" + "".join(chars)
+
+
+@functools.lru_cache(maxsize=8)
+def request_stem(seed: int) -> str:
+    """12 base-62 characters that a seed's request IDs start with."""
+    return token(hashlib.sha256(f"{seed}:request".encode()).hexdigest(), 14)[2:]
+
+
+def request_id(seed: int, number: int) -> str:
+    """The ``number``-th ``request-id`` of a server started with ``seed``: ``req_01`` and 22
+    base-62 characters (the service's shape), the seed's stem then ``number`` in ten decimal
+    digits. As deterministic as the engine's IDs, and a few string operations instead of a
+    SHA-256 and 22 divisions of a 256-bit number on every answer."""
+    return f"req_01{request_stem(seed)}{number:010d}"
 
 
 def iso(when: datetime) -> str:

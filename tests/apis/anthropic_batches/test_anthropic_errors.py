@@ -3,6 +3,7 @@ socket, in the service's envelope ``{"type": "error", "error": {type, message}, 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -255,3 +256,19 @@ def test_a_created_batch_is_not_found_once_deleted(
     again = client.get(f"{API}/{batch['id']}", headers=HEADERS)
     assert _error(again)[:2] == (404, "not_found_error")
     assert batch["id"] not in [b["id"] for b in client.get(API, headers=HEADERS).json()["data"]]
+
+
+def test_request_ids_have_the_services_shape_are_unique_and_start_again_on_reset(
+    client: httpx.Client, mock: Mock
+) -> None:
+    def ids() -> list[str]:
+        found = [client.get(f"{API}/{BATCH}", headers=HEADERS) for _ in range(3)]
+        found.append(client.get(f"{API}/msgbatch_01nothing", headers=HEADERS))
+        return [r.headers["request-id"] for r in found]
+
+    first = ids()
+    mock.reset()
+    again = ids()
+
+    assert all(re.fullmatch(r"req_01[0-9A-Za-z]{22}", i) for i in first), first
+    assert len(set(first)) == 4 and again == first
