@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from . import yamlfile
 from .errors import Problem
+from .keypaths import Lines, key_path
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def problems(
     errors: Iterable[jsonschema.ValidationError],
     prefix: list[str | int],
     source: str,
-    lines: yamlfile.Lines,
+    lines: Lines,
 ) -> list[Problem]:
     """One problem per schema error (per unknown key), at ``prefix`` + the error's path."""
     found = []
@@ -36,14 +37,14 @@ def problems(
                     Problem(
                         source,
                         lines.of(where),
-                        yamlfile.key_path(where),
+                        key_path(where),
                         f"unknown key{hint}",
                         ", ".join(allowed),
                     )
                 )
             continue
         message, valid = _explain(error)
-        found.append(Problem(source, lines.of(path), yamlfile.key_path(path), message, valid))
+        found.append(Problem(source, lines.of(path), key_path(path), message, valid))
     return found
 
 
@@ -65,7 +66,9 @@ def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationEr
     if error.validator in ("oneOf", "anyOf") and error.context:
         deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
         if deeper:
-            best = jsonschema.exceptions.best_match(deeper)
+            from jsonschema.exceptions import best_match
+
+            best = best_match(deeper)
             if best is not None:
                 return _most_specific(best)
     return error

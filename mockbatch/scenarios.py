@@ -18,15 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
-from . import doccache, explain, registry, yamlfile
+from . import doccache, explain, registry
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
 from .faults import Fault
+from .keypaths import Lines, key_path
 from .templates import has_placeholders, render
+from .validators import Validator
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -52,13 +51,13 @@ def _schema(apis: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> Validator:
     return _compiled(tuple(registry.names()))
 
 
 @cache
-def _compiled(apis: tuple[str, ...]) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(_schema(apis))
+def _compiled(apis: tuple[str, ...]) -> Validator:
+    return Validator(_schema(apis))
 
 
 def outcome_for(scenarios: Sequence[Scenario], view: Mapping[str, Any]) -> Outcome | None:
@@ -183,10 +182,10 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     source: str = "<scenario>"
     text: str = ""
-    lines: yamlfile.Lines = field(init=False, repr=False, compare=False)
+    lines: Lines = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", yamlfile.Lines(self.text))
+        object.__setattr__(self, "lines", Lines(self.text))
 
     @classmethod
     def from_path(cls, path: str | Path) -> Scenario:
@@ -238,7 +237,7 @@ class Scenario:
     def problem(self, path: Iterable[str | int], message: str, valid: str = "") -> Problem:
         """A :class:`Problem` pointing at ``path`` in this scenario's file."""
         parts = list(path)
-        return Problem(self.source, self.lines.of(parts), yamlfile.key_path(parts), message, valid)
+        return Problem(self.source, self.lines.of(parts), key_path(parts), message, valid)
 
     def semantic_problems(self, data: Mapping[str, Any]) -> list[Problem]:
         """What the schema cannot see in ``data``: duplicate IDs and unreadable times."""
@@ -271,7 +270,12 @@ class Scenario:
 
 
 def _parse(text: str, source: str) -> Any:
-    """YAML or JSON text as data; a :class:`LoadError` for text that is neither."""
+    """YAML or JSON text as data; a :class:`LoadError` for text that is neither (PyYAML is
+    imported only here: for a file not in the parsed-file cache)."""
+    import yaml
+
+    from . import yamlfile
+
     try:
         data = yamlfile.load(text, fast=True)
     except (ValueError, yaml.YAMLError):
@@ -331,23 +335,21 @@ def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
 
 def schema_problems(data: Any, *, source: str, text: str = "") -> list[Problem]:
     """Every place where ``data`` breaks the scenario schema, as readable problems."""
-    problems = explain.problems(_validator().iter_errors(data), [], source, yamlfile.Lines(text))
+    problems = explain.problems(_validator().iter_errors(data), [], source, Lines(text))
     return sorted(problems, key=lambda p: p.line)
 
 
-def options_validator(own: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+def options_validator(own: Mapping[str, Any]) -> Validator:
     """A validator of one API's ``options``: the shared ones (auth, callbacks, rate_limit,
     which the scenario schema checks) and ``own``, the JSON Schema properties of the API's
     own options; any other key is unknown."""
     shared = _shipped()["properties"]["options"]["properties"]
     properties = {**{key: True for key in shared}, **own}
     options = {"type": "object", "additionalProperties": False, "properties": properties}
-    return jsonschema.Draft202012Validator(options)
+    return Validator(options)
 
 
-def options_problems(
-    scenario: Scenario, validator: jsonschema.Draft202012Validator
-) -> list[Problem]:
+def options_problems(scenario: Scenario, validator: Validator) -> list[Problem]:
     """Where ``scenario.options`` breaks ``validator`` (see :func:`options_validator`)."""
     errors = validator.iter_errors(dict(scenario.options))
     return explain.problems(errors, ["options"], scenario.source, scenario.lines)
