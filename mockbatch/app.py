@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import inspect
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from . import control, dashboard, registry
+from . import __version__, control, dashboard, doccache, registry
 from .clock import Clock
 from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
@@ -45,7 +48,7 @@ def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str,
 def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
     """Scenario files and folders (default: each provider's default scenario), checked by
     their providers."""
-    return load_paths(paths or default_scenarios(), check=check_scenario)
+    return load_paths(paths or default_scenarios(), check=check_scenario, rules=check_rules)
 
 
 def default_scenarios() -> list[Path]:
@@ -64,6 +67,33 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     if made is None:
         return []  # the schema has already refused the name
     return capped(made.check_scenario(scenario))
+
+
+@functools.cache
+def check_rules(api: str) -> str | None:
+    """What a verdict of the scenario schema and :func:`check_scenario` on a file of ``api``
+    depends on: mockbatch's version and files (the schema, the generic checks), the
+    registered names (the schema's ``api``), jsonschema's files, and the provider's package
+    and data folders. None for an API no provider has (the schema refuses it)."""
+    made = registry.providers().get(api)
+    if made is None:
+        return None
+    package = Path(inspect.getfile(made)).parent
+    jsonschema = importlib.util.find_spec("jsonschema")
+    origin = jsonschema.origin if jsonschema is not None and jsonschema.origin else "-"
+    stamped = [_stamped(path) for path in (_HERE, package, *made.data_dirs(), Path(origin))]
+    return "\n".join([f"scenario check {__version__} {registry.names()}", *stamped])
+
+
+_HERE = Path(__file__).parent
+
+
+@functools.cache
+def _stamped(path: Path) -> str:
+    """A folder's (or file's) :func:`doccache.stamp`; "" for one inside mockbatch's own."""
+    if path != _HERE and path.is_relative_to(_HERE):
+        return ""
+    return doccache.stamp(path)
 
 
 def create_app(

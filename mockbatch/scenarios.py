@@ -191,11 +191,7 @@ class Scenario:
     def from_path(cls, path: str | Path) -> Scenario:
         """Read and check one file; raises :class:`LoadError` listing every problem."""
         path = Path(path)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
-        data = doccache.load(text, partial(_parse, source=str(path)))
+        text, data = _read(path)
         return cls.from_dict(data, source=str(path), text=text)
 
     @classmethod
@@ -296,28 +292,61 @@ def _parse(text: str, source: str) -> Any:
 
 
 def load_paths(
-    paths: Iterable[str | Path], *, check: Callable[[Scenario], list[Problem]] | None = None
+    paths: Iterable[str | Path],
+    *,
+    check: Callable[[Scenario], list[Problem]] | None = None,
+    rules: Callable[[str], str | None] | None = None,
 ) -> list[Scenario]:
     """Load scenario files and folders (their ``*.yaml``, ``*.yml``, ``*.json``, sorted).
 
     Every file is checked (by the schema, then by ``check`` if given, e.g. its API's adapter);
-    one :class:`LoadError` lists the problems of all of them.
+    one :class:`LoadError` lists the problems of all of them. With ``rules`` (an API's name ->
+    a string naming everything the schema's and ``check``'s verdict on a file of that API
+    depends on, None: nothing to go by), a file that passed under the same rules before is
+    not checked again (:func:`doccache.passed`); one that did not is checked every time.
     """
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
     for path in _expand(paths, problems):
         try:
-            scenario = Scenario.from_path(path)
+            scenario, found = _load_one(path, check, rules)
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        found = check(scenario) if check is not None else []
         problems.extend(found)
         if not found:
             scenarios.append(scenario)
     if problems:
         raise LoadError(problems)
     return scenarios
+
+
+def _load_one(
+    path: Path,
+    check: Callable[[Scenario], list[Problem]] | None,
+    rules: Callable[[str], str | None] | None,
+) -> tuple[Scenario, list[Problem]]:
+    """One file's scenario and what ``check`` found wrong with it (the schema's problems are
+    raised); unchecked if it passed under the same ``rules`` before."""
+    text, data = _read(path)
+    api = data.get("api") if isinstance(data, dict) else None
+    verdict = rules(api) if rules is not None and isinstance(api, str) else None
+    if verdict is not None and doccache.passed(text, verdict):
+        return Scenario._build(data, source=str(path), text=text), []
+    scenario = Scenario.from_dict(data, source=str(path), text=text)
+    found = check(scenario) if check is not None else []
+    if verdict is not None and not found:
+        doccache.remember_passed(text, verdict)
+    return scenario, found
+
+
+def _read(path: Path) -> tuple[str, Any]:
+    """A file's text and its data (parsed, or from the parsed-file cache)."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
+    return text, doccache.load(text, partial(_parse, source=str(path)))
 
 
 def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
