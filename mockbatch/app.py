@@ -45,17 +45,22 @@ def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str,
     return specs
 
 
-def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
-    """Scenario files and folders (default: each provider's default scenario), checked by
-    their providers."""
-    return load_paths(paths or default_scenarios(), check=check_scenario, rules=check_rules)
+def load_scenarios(
+    paths: Sequence[str | Path] | None = None, *, apis: Iterable[str] | None = None
+) -> list[Scenario]:
+    """Scenario files and folders (default: each provider's default scenario, or only those
+    of ``apis``), checked by their providers."""
+    return load_paths(paths or default_scenarios(apis), check=check_scenario, rules=check_rules)
 
 
-def default_scenarios() -> list[Path]:
-    """Every registered provider's default scenario file, in the registry's order."""
+def default_scenarios(apis: Iterable[str] | None = None) -> list[Path]:
+    """The default scenario file of every registered provider (of ``apis``: only their
+    packages are imported), in the registry's order."""
+    wanted = registry.names() if apis is None else list(apis)
     found = []
-    for made in registry.providers().values():
-        if made.scenario_file is not None:
+    for name in registry.names():
+        made = registry.provider(name) if name in wanted else None
+        if made is not None and made.scenario_file is not None:
             found.append(made.data_dirs()[1] / made.scenario_file)
     return found
 
@@ -128,7 +133,9 @@ def create_app(
         _check_operations(made[name], loaded[name])
     mock = Mock(
         scenarios=[
-            s for s in (load_scenarios() if scenarios is None else scenarios) if s.api in names
+            s
+            for s in (load_scenarios(apis=names) if scenarios is None else scenarios)
+            if s.api in names
         ],
         clock=clock,
         seed=seed,

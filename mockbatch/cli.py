@@ -264,7 +264,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("mockbatch: --watch reloads the scenario files you give: name them", file=sys.stderr)
         return 2
     paths = [default_scenarios_dir(), *args.paths] if args.with_defaults else args.paths
-    scenarios = load_scenarios(paths or None)
+    # Serving one API, only its provider's default scenario is read (its package imported).
+    scenarios = load_scenarios(paths or None, apis=[args.api] if args.api else None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
     app = create_app(
         scenarios=scenarios,

@@ -139,6 +139,17 @@ def test_the_banner_says_which_given_files_replace_the_shipped_ones(tmp_path: Pa
 
 
 @pytest.mark.parametrize("serve", [["--api", "ivvy", "--clock", "virtual"]], indirect=True)
+def test_serving_one_api_reads_its_default_scenario_alone(serve: Serve) -> None:
+    shipped = default_scenarios_dir() / "ivvy.yaml"
+
+    assert serve.banner[:2] == [
+        "mockbatch: loaded 1 scenario file(s):",
+        f"  {shipped}: ivvy scenario '{Scenario.from_path(shipped).name}'",
+    ]
+    assert not [line for line in serve.banner if "not served" in line]  # other APIs' defaults
+
+
+@pytest.mark.parametrize("serve", [["--api", "ivvy", "--clock", "virtual"]], indirect=True)
 def test_serve_one_api_at_the_root(serve: Serve) -> None:
     progress = httpx.post(
         f"{serve.url}/api/1.0/batch?action=progress",
