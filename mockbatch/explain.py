@@ -3,7 +3,6 @@ what would be valid, with "did you mean ...?" for unknown keys and values."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ def problems(
             schema_part: Any = error.schema
             allowed = sorted(schema_part.get("properties", {}))
             for key in sorted(set(error.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
+                close = closest(key, allowed)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 where = [*path, key]
                 found.append(
@@ -49,6 +48,13 @@ def problems(
 
 
 MAX_PROBLEMS = 10
+
+
+def closest(word: str, choices: list[str]) -> list[str]:
+    """The choice closest to ``word``, if one is close (difflib: imported for a problem)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=1)
 
 
 def capped(problems: list[Problem]) -> list[Problem]:
@@ -95,7 +101,7 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
     )
     if keyword == "enum":
         values = [str(v) for v in value]
-        close = difflib.get_close_matches(str(instance), values, n=1)
+        close = closest(str(instance), values)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"{instance!r} is not allowed{hint}", ", ".join(values)
     if keyword == "required":

@@ -7,7 +7,6 @@ gets. Every problem is reported with file, line, key path and what would be vali
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -407,7 +406,7 @@ def match_problems(
             top, dot, _ = key.partition(".")
             if top in tops and (not dot or f"{top}.<key>" in fields):
                 continue
-            close = difflib.get_close_matches(top, tops, n=1)
+            close = explain.closest(top, tops)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             message = f"{items} have no field {top!r}{hint}"
             if top in tops:
