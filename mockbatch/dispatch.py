@@ -241,7 +241,7 @@ class ApiApp:
         entry.status = reply.status
         entry.response = reply.body if not unparsed else None
         entry.response_headers = {k.lower(): v for k, v in reply.headers.items()}
-        self.mock.journal.answered(entry, _length(reply, payload))
+        self.mock.journal.answered(entry, _length(reply, payload) or 0)
         operation = self.spec.operations.get(entry.operation or "")
         if self.check_responses and operation is not None and not unparsed:
             ctype = reply.headers.get("content-type", "application/json")
@@ -328,14 +328,17 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def _length(reply: Reply, payload: bytes) -> int:
+def _length(reply: Reply, payload: bytes) -> int | None:
+    """The body's size (None: a stream of a size not known yet, sent chunked)."""
     return reply.body.length if isinstance(reply.body, Stream) else len(payload)
 
 
 async def _send(send: Send, reply: Reply, payload: bytes, receive: Receive) -> None:
     headers = {"content-type": "application/json", **reply.headers}
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw.append((b"content-length", str(_length(reply, payload)).encode()))
+    length = _length(reply, payload)
+    if length is not None:
+        raw.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": raw})
     if isinstance(reply.body, Stream):
         await reply.body.send(send, receive)  # type: ignore[arg-type]

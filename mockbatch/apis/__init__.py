@@ -73,10 +73,11 @@ class Reply:
 class Stream:
     """A reply body sent in chunks as they are made, so that a big file (a million results)
     is never whole in memory: ``chunks`` yields its bytes, ``length`` of them in all (the
-    ``content-length``). Each chunk is made under ``lock`` (the engine's), as handlers are."""
+    ``content-length``; None: not known before the end, sent chunked). Each chunk is made
+    under ``lock`` (the engine's), as handlers are."""
 
     chunks: Iterable[bytes]
-    length: int
+    length: int | None
     lock: AbstractContextManager[Any]
 
     async def send(
