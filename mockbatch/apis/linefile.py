@@ -18,7 +18,8 @@ from typing import Any
 from . import Stream, chunked
 
 HEAD_BYTES = 64 * 1024
-PIECE = 16 * 1024  # chunked()'s chunk size
+FIRST_CHUNK = 2 * 1024  # the first chunk of made lines; each next one twice as big, to 16 KiB
+PIECE = 16 * 1024  # a kept head is sent in chunks of this size, as chunked() makes them
 
 # The file's lines from a position on (0: the start): each with the position its next line
 # is made from (e.g. the index of the request after the line's).
@@ -42,7 +43,7 @@ def stream(
     what it learns is kept in ``cache[key]``."""
     head = _head(cache, key)
     size = head.size if head is not None else None
-    return Stream(chunked(_sent(cache, key, head, lines)), size, lock)
+    return Stream(_chunks(cache, key, head, lines), size, lock)
 
 
 def known_size(cache: MutableMapping[str, Any], key: str) -> int | None:
@@ -55,7 +56,7 @@ def count(cache: MutableMapping[str, Any], key: str, lines: Lines) -> int:
     """The file's size, counted now (a pass over its lines) if no download learnt it."""
     size = known_size(cache, key)
     if size is None:
-        size = sum(len(piece) for piece in _sent(cache, key, _head(cache, key), lines))
+        size = sum(map(len, _chunks(cache, key, _head(cache, key), lines)))
     return size
 
 
@@ -64,19 +65,24 @@ def _head(cache: MutableMapping[str, Any], key: str) -> Head | None:
     return head if isinstance(head, Head) else None
 
 
-def _sent(
+def _chunks(
     cache: MutableMapping[str, Any], key: str, head: Head | None, lines: Lines
 ) -> Iterator[bytes]:
-    """The file's pieces (the kept head, then lines); its head and size kept as learnt."""
-    if head is not None:
-        for start in range(0, len(head.data), PIECE):  # pieces no bigger than a chunk
-            yield head.data[start : start + PIECE]
-        size = len(head.data)
-        for _, line in lines(head.rest):
-            size += len(line)
-            yield line
-        head.size = size
+    """The file in chunks: the kept head as it is, then the lines made; the size kept."""
+    if head is None:
+        yield from chunked(_first(cache, key, lines), first=FIRST_CHUNK)
         return
+    for start in range(0, len(head.data), PIECE):
+        yield head.data[start : start + PIECE]
+    size = len(head.data)
+    for chunk in chunked((line for _, line in lines(head.rest)), first=FIRST_CHUNK):
+        size += len(chunk)
+        yield chunk
+    head.size = size
+
+
+def _first(cache: MutableMapping[str, Any], key: str, lines: Lines) -> Iterator[bytes]:
+    """Every line, its head and (at the end) the file's size kept as they are learnt."""
     held: list[bytes] | None = []
     held_bytes = size = rest = 0
     made = None
