@@ -110,12 +110,11 @@ def test_most_shipped_schemas_are_checked_quickly() -> None:
     )
 
 
-@pytest.mark.parametrize("name", [name for name, _ in SCHEMAS])
+@pytest.mark.parametrize("name", [name for name, schema in SCHEMAS if quick(schema) is not None])
 def test_the_quick_check_agrees_with_jsonschema(name: str) -> None:
     schema = dict(SCHEMAS)[name]
     check = quick(schema)
-    if check is None:
-        pytest.skip("left to jsonschema")
+    assert check is not None
     reference = jsonschema.Draft202012Validator(schema)
     wrong = [
         json.dumps(instance)[:200]
