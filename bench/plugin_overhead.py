@@ -7,8 +7,8 @@ Runs pytest in fresh processes on generated test files (``def test_n(): pass`` a
 
 - session start-up: the first ``mockbatch`` test's setup (the session server: app, scenarios,
   specs, a uvicorn thread on 127.0.0.1), shown without and with the one-off import of the
-  server's modules (starlette, uvicorn, jsonschema, httpx, the providers' packages), which any
-  test that imports mockbatch pays anyway;
+  server's modules (starlette, uvicorn, httpx, the providers' packages; jsonschema only once a
+  check needs it), which any test that imports mockbatch pays anyway;
 - per-test reset: a ``mockbatch`` test's setup + teardown, less a plain test's;
 - session teardown: the last test's teardown (it stops the session server), less a usual one.
 

@@ -12,6 +12,10 @@ whatever the API loads lazily is paid before the answer; for the bare app (``bar
 slows each alike; the figure is the median. A first, uncounted run of each lets Python write its
 bytecode caches (an installed package has them), even under ``PYTHONDONTWRITEBYTECODE``.
 
+Beside the time, where Linux tells it (``/proc/<pid>/task/*/schedstat``), the CPU time the
+server's threads had used by then: on a machine busy with other jobs, it varies much less than
+the time does.
+
 Not a test: timings depend on the machine, so pytest never runs this.
 """
 
@@ -82,8 +86,22 @@ def servers(body_file: str) -> list[Server]:
     return found
 
 
-def start_up(server: Server) -> float:
-    """Seconds from the process's start to the first answer to ``server.request``."""
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process's live threads have used (NaN where /proc does not say)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        used = 0
+        for task in tasks:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                used += int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return used / 1e9
+
+
+def start_up(server: Server) -> tuple[float, float]:
+    """Seconds from the process's start to the first answer to ``server.request``, and the
+    CPU seconds the process had used by then."""
     started = time.perf_counter()
     process = subprocess.Popen(
         server.command, env=server.env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
@@ -101,9 +119,10 @@ def start_up(server: Server) -> float:
             s.sendall(server.request)
             head = s.recv(64)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid)
         if not head.startswith(b"HTTP/1.1 200"):
             raise RuntimeError(f"{server.label}: {head!r}")
-        return elapsed
+        return elapsed, cpu
     finally:
         process.terminate()
         process.wait(10)
@@ -118,17 +137,23 @@ def main() -> int:
         body.flush()
         rows = servers(body.name)
         times: dict[str, list[float]] = {row.label: [] for row in rows}
+        cpus: dict[str, list[float]] = {row.label: [] for row in rows}
         for run in range(args.runs + 1):
             for row in rows:
-                elapsed = start_up(row)
+                elapsed, cpu = start_up(row)
                 if run:  # the first run writes the bytecode caches
                     times[row.label].append(elapsed)
+                    cpus[row.label].append(cpu)
     bare = statistics.median(times["bare Starlette"])
-    print(f"start-up to the first answer, median of {args.runs} runs")
+    bare_cpu = statistics.median(cpus["bare Starlette"])
+    print(f"start-up to the first answer, median of {args.runs} runs (and the CPU time used)")
     for label, samples in times.items():
-        took = statistics.median(samples)
+        took, cpu = statistics.median(samples), statistics.median(cpus[label])
         aim = f"   (aim ≤{AIM}x)" if label == "mock, every API" else ""
-        print(f"  {label:<22}{took:7.3f} s = {took / bare:.2f}x bare{aim}")
+        print(
+            f"  {label:<22}{took:7.3f} s = {took / bare:.2f}x bare"
+            f"   CPU {cpu:.3f} s = {cpu / bare_cpu:.2f}x{aim}"
+        )
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import inspect
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from . import control, dashboard, registry
+from . import __version__, control, dashboard, doccache, registry
 from .clock import Clock
 from .context import Context
 from .dispatch import DEFAULT_MAX_BODY, ApiApp, read_body
@@ -42,17 +45,22 @@ def load_specs(names: Iterable[str], directory: Path | None = None) -> dict[str,
     return specs
 
 
-def load_scenarios(paths: Sequence[str | Path] | None = None) -> list[Scenario]:
-    """Scenario files and folders (default: each provider's default scenario), checked by
-    their providers."""
-    return load_paths(paths or default_scenarios(), check=check_scenario)
+def load_scenarios(
+    paths: Sequence[str | Path] | None = None, *, apis: Iterable[str] | None = None
+) -> list[Scenario]:
+    """Scenario files and folders (default: each provider's default scenario, or only those
+    of ``apis``), checked by their providers."""
+    return load_paths(paths or default_scenarios(apis), check=check_scenario, rules=check_rules)
 
 
-def default_scenarios() -> list[Path]:
-    """Every registered provider's default scenario file, in the registry's order."""
+def default_scenarios(apis: Iterable[str] | None = None) -> list[Path]:
+    """The default scenario file of every registered provider (of ``apis``: only their
+    packages are imported), in the registry's order."""
+    wanted = registry.names() if apis is None else list(apis)
     found = []
-    for made in registry.providers().values():
-        if made.scenario_file is not None:
+    for name in registry.names():
+        made = registry.provider(name) if name in wanted else None
+        if made is not None and made.scenario_file is not None:
             found.append(made.data_dirs()[1] / made.scenario_file)
     return found
 
@@ -64,6 +72,33 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     if made is None:
         return []  # the schema has already refused the name
     return capped(made.check_scenario(scenario))
+
+
+@functools.cache
+def check_rules(api: str) -> str | None:
+    """What a verdict of the scenario schema and :func:`check_scenario` on a file of ``api``
+    depends on: mockbatch's version and files (the schema, the generic checks), the
+    registered names (the schema's ``api``), jsonschema's files, and the provider's package
+    and data folders. None for an API no provider has (the schema refuses it)."""
+    made = registry.providers().get(api)
+    if made is None:
+        return None
+    package = Path(inspect.getfile(made)).parent
+    jsonschema = importlib.util.find_spec("jsonschema")
+    origin = jsonschema.origin if jsonschema is not None and jsonschema.origin else "-"
+    stamped = [_stamped(path) for path in (_HERE, package, *made.data_dirs(), Path(origin))]
+    return "\n".join([f"scenario check {__version__} {registry.names()}", *stamped])
+
+
+_HERE = Path(__file__).parent
+
+
+@functools.cache
+def _stamped(path: Path) -> str:
+    """A folder's (or file's) :func:`doccache.stamp`; "" for one inside mockbatch's own."""
+    if path != _HERE and path.is_relative_to(_HERE):
+        return ""
+    return doccache.stamp(path)
 
 
 def create_app(
@@ -98,7 +133,9 @@ def create_app(
         _check_operations(made[name], loaded[name])
     mock = Mock(
         scenarios=[
-            s for s in (load_scenarios() if scenarios is None else scenarios) if s.api in names
+            s
+            for s in (load_scenarios(apis=names) if scenarios is None else scenarios)
+            if s.api in names
         ],
         clock=clock,
         seed=seed,

@@ -7,8 +7,7 @@ import ipaddress
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -264,7 +263,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("mockbatch: --watch reloads the scenario files you give: name them", file=sys.stderr)
         return 2
     paths = [default_scenarios_dir(), *args.paths] if args.with_defaults else args.paths
-    scenarios = load_scenarios(paths or None)
+    # Serving one API, only its provider's default scenario is read (its package imported).
+    scenarios = load_scenarios(paths or None, apis=[args.api] if args.api else None)
     clock: Clock = VirtualClock() if args.clock == "virtual" else SystemClock()
     app = create_app(
         scenarios=scenarios,
@@ -280,9 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not _loopback(args.host):
         print(_exposed(args.host, args.control_token is not None), file=sys.stderr)
     _reporting = ClockReport(clock)  # held while serving: the clock holds its listener weakly
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
-    try:
+    with _stop_signals() as wait_for_stop:
         try:
             server = ServerThread(app, host=args.host, port=args.port)
         except OSError as exc:
@@ -291,11 +289,37 @@ def _serve(args: argparse.Namespace) -> int:
         with server, _watching(args, app):
             for line in _banner(args, scenarios, app.state.mock.loaded, server.url):
                 print(line, file=sys.stderr)
-            stop.wait()
+            wait_for_stop()
+    return 0
+
+
+@contextmanager
+def _stop_signals() -> Iterator[Callable[[], None]]:
+    """A wait for SIGINT or SIGTERM whose handlers take no lock.
+
+    Setting a ``threading.Event`` from the handler deadlocked when the signal came while the
+    main thread, waiting on that Event, held its lock (a server stopped right after its first
+    answer hung for good). Here the signal's number is written to a pipe
+    (``signal.set_wakeup_fd``) and the wait reads it.
+    """
+    readable, writable = os.pipe()
+    os.set_blocking(writable, False)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in _STOP_SIGNALS}
+    old_fd = signal.set_wakeup_fd(writable)
+    numbers = {int(sig) for sig in _STOP_SIGNALS}
+
+    def wait() -> None:
+        while os.read(readable, 1)[0] not in numbers:
+            pass
+
+    try:
+        yield wait
     finally:
+        signal.set_wakeup_fd(old_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0
+        os.close(readable)
+        os.close(writable)
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both end the server cleanly, exit status 0

@@ -267,8 +267,9 @@ class ApiApp:
         entry.status = reply.status
         entry.response = None if unparsed else body
         entry.response_headers, raw = _wire_headers(reply.headers)
-        raw.append((b"content-length", str(length).encode()))
-        self.mock.journal.answered(entry, length)
+        if length is not None:  # None: a stream of a size not known yet, sent chunked
+            raw.append((b"content-length", str(length).encode()))
+        self.mock.journal.answered(entry, length or 0)
         if self.check_responses and not unparsed:
             operation = self.spec.operations.get(entry.operation or "")
             if operation is not None:

@@ -9,6 +9,11 @@ never read. Only documents that parsed are kept; a document that is not plain da
 The folder is ``$MOCKBATCH_CACHE_DIR`` (empty: no cache), else ``$XDG_CACHE_HOME/mockbatch``,
 else ``~/.cache/mockbatch``; it holds at most :data:`MAX_ENTRIES` files (the oldest go first).
 A folder that cannot be read or written only means parsing every time.
+
+A check's verdict is kept beside the parsed file: :func:`remember_passed` notes that a text
+passed a check, named by a string that holds everything the verdict depends on (the check's
+code and data, see :func:`stamp`); :func:`passed` tells whether it did before. Only passing
+verdicts are kept, so a text that failed is always checked again (and its problems reported).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 MAX_ENTRIES = 256
 _SUFFIX = ".marshal"
+_PASSED = ".passed"
 
 
 def load(text: str, parse: Callable[[str], Any]) -> Any:
@@ -40,6 +46,59 @@ def load(text: str, parse: Callable[[str], Any]) -> Any:
     data = parse(text)
     _store(folder, path, data)
     return data
+
+
+def passed(text: str, check: str) -> bool:
+    """Whether ``text`` passed ``check`` before (see :func:`remember_passed`)."""
+    folder = cache_dir()
+    return folder is not None and (folder / _verdict_name(text, check)).is_file()
+
+
+def remember_passed(text: str, check: str) -> None:
+    """Note that ``text`` passed ``check`` (a string naming the check and everything its
+    verdict depends on: when any of that changes, the string must too)."""
+    folder = cache_dir()
+    if folder is not None:
+        _write(folder, folder / _verdict_name(text, check), b"")
+
+
+def stamp(*paths: Path) -> str:
+    """The names, sizes and modification times of ``paths``, and of the files in those that
+    are folders, at any depth (``__pycache__`` aside): what a verdict depends on, when it
+    depends on code or data that may change between runs (an editable install, a provider)."""
+    parts = []
+    folders = [str(path) for path in paths]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except NotADirectoryError:
+            parts.append(_stat_line(folder, Path(folder)))
+            continue
+        except OSError:
+            parts.append(f"{folder} -")
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    folders.append(entry.path)
+            else:
+                parts.append(_stat_line(entry.path, entry))
+    return "\n".join(parts)
+
+
+def _stat_line(name: str, where: Path | os.DirEntry[str]) -> str:
+    try:
+        found = where.stat()
+    except OSError:
+        return f"{name} -"
+    return f"{name} {found.st_size} {found.st_mtime_ns}"
+
+
+def _verdict_name(text: str, check: str) -> str:
+    digest = hashlib.blake2b(_key(text).encode(), digest_size=20)
+    digest.update(check.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest() + _PASSED
 
 
 def cache_dir() -> Path | None:
@@ -76,6 +135,10 @@ def _store(folder: Path, path: Path, data: Any) -> None:
         raw = marshal.dumps(data)
     except ValueError:  # not plain data: parse it every time
         return
+    _write(folder, path, raw)
+
+
+def _write(folder: Path, path: Path, raw: bytes) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -87,8 +150,9 @@ def _store(folder: Path, path: Path, data: Any) -> None:
 
 
 def _prune(folder: Path) -> None:
-    """Keep the newest :data:`MAX_ENTRIES` entries (another process may prune too)."""
-    entries = [entry for entry in os.scandir(folder) if entry.name.endswith(_SUFFIX)]
+    """Keep the newest :data:`MAX_ENTRIES` entries, verdicts counted as entries (another
+    process may prune too)."""
+    entries = [entry for entry in os.scandir(folder) if entry.name.endswith((_SUFFIX, _PASSED))]
     if len(entries) <= MAX_ENTRIES:
         return
     entries.sort(key=lambda entry: entry.stat().st_mtime_ns)

@@ -3,21 +3,21 @@ what would be valid, with "did you mean ...?" for unknown keys and values."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from . import yamlfile
 from .errors import Problem
+from .keypaths import Lines, key_path
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def problems(
     errors: Iterable[jsonschema.ValidationError],
     prefix: list[str | int],
     source: str,
-    lines: yamlfile.Lines,
+    lines: Lines,
 ) -> list[Problem]:
     """One problem per schema error (per unknown key), at ``prefix`` + the error's path."""
     found = []
@@ -29,25 +29,32 @@ def problems(
             schema_part: Any = error.schema
             allowed = sorted(schema_part.get("properties", {}))
             for key in sorted(set(error.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
+                close = closest(key, allowed)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 where = [*path, key]
                 found.append(
                     Problem(
                         source,
                         lines.of(where),
-                        yamlfile.key_path(where),
+                        key_path(where),
                         f"unknown key{hint}",
                         ", ".join(allowed),
                     )
                 )
             continue
         message, valid = _explain(error)
-        found.append(Problem(source, lines.of(path), yamlfile.key_path(path), message, valid))
+        found.append(Problem(source, lines.of(path), key_path(path), message, valid))
     return found
 
 
 MAX_PROBLEMS = 10
+
+
+def closest(word: str, choices: list[str]) -> list[str]:
+    """The choice closest to ``word``, if one is close (difflib: imported for a problem)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=1)
 
 
 def capped(problems: list[Problem]) -> list[Problem]:
@@ -65,7 +72,9 @@ def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationEr
     if error.validator in ("oneOf", "anyOf") and error.context:
         deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
         if deeper:
-            best = jsonschema.exceptions.best_match(deeper)
+            from jsonschema.exceptions import best_match
+
+            best = best_match(deeper)
             if best is not None:
                 return _most_specific(best)
     return error
@@ -92,7 +101,7 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
     )
     if keyword == "enum":
         values = [str(v) for v in value]
-        close = difflib.get_close_matches(str(instance), values, n=1)
+        close = closest(str(instance), values)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"{instance!r} is not allowed{hint}", ", ".join(values)
     if keyword == "required":

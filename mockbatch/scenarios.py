@@ -7,7 +7,6 @@ gets. Every problem is reported with file, line, key path and what would be vali
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,15 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
-from . import doccache, explain, registry, yamlfile
+from . import doccache, explain, registry
 from .clock import parse_time
 from .engine import After, ItemSpec
 from .errors import LoadError, Problem
 from .faults import Fault
+from .keypaths import Lines, key_path
 from .templates import has_placeholders, render
+from .validators import Validator
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -52,13 +50,13 @@ def _schema(apis: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> Validator:
     return _compiled(tuple(registry.names()))
 
 
 @cache
-def _compiled(apis: tuple[str, ...]) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(_schema(apis))
+def _compiled(apis: tuple[str, ...]) -> Validator:
+    return Validator(_schema(apis))
 
 
 def outcome_for(scenarios: Sequence[Scenario], view: Mapping[str, Any]) -> Outcome | None:
@@ -183,20 +181,16 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     source: str = "<scenario>"
     text: str = ""
-    lines: yamlfile.Lines = field(init=False, repr=False, compare=False)
+    lines: Lines = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", yamlfile.Lines(self.text))
+        object.__setattr__(self, "lines", Lines(self.text))
 
     @classmethod
     def from_path(cls, path: str | Path) -> Scenario:
         """Read and check one file; raises :class:`LoadError` listing every problem."""
         path = Path(path)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
-        data = doccache.load(text, partial(_parse, source=str(path)))
+        text, data = _read(path)
         return cls.from_dict(data, source=str(path), text=text)
 
     @classmethod
@@ -238,7 +232,7 @@ class Scenario:
     def problem(self, path: Iterable[str | int], message: str, valid: str = "") -> Problem:
         """A :class:`Problem` pointing at ``path`` in this scenario's file."""
         parts = list(path)
-        return Problem(self.source, self.lines.of(parts), yamlfile.key_path(parts), message, valid)
+        return Problem(self.source, self.lines.of(parts), key_path(parts), message, valid)
 
     def semantic_problems(self, data: Mapping[str, Any]) -> list[Problem]:
         """What the schema cannot see in ``data``: duplicate IDs and unreadable times."""
@@ -271,7 +265,12 @@ class Scenario:
 
 
 def _parse(text: str, source: str) -> Any:
-    """YAML or JSON text as data; a :class:`LoadError` for text that is neither."""
+    """YAML or JSON text as data; a :class:`LoadError` for text that is neither (PyYAML is
+    imported only here: for a file not in the parsed-file cache)."""
+    import yaml
+
+    from . import yamlfile
+
     try:
         data = yamlfile.load(text, fast=True)
     except (ValueError, yaml.YAMLError):
@@ -292,28 +291,61 @@ def _parse(text: str, source: str) -> Any:
 
 
 def load_paths(
-    paths: Iterable[str | Path], *, check: Callable[[Scenario], list[Problem]] | None = None
+    paths: Iterable[str | Path],
+    *,
+    check: Callable[[Scenario], list[Problem]] | None = None,
+    rules: Callable[[str], str | None] | None = None,
 ) -> list[Scenario]:
     """Load scenario files and folders (their ``*.yaml``, ``*.yml``, ``*.json``, sorted).
 
     Every file is checked (by the schema, then by ``check`` if given, e.g. its API's adapter);
-    one :class:`LoadError` lists the problems of all of them.
+    one :class:`LoadError` lists the problems of all of them. With ``rules`` (an API's name ->
+    a string naming everything the schema's and ``check``'s verdict on a file of that API
+    depends on, None: nothing to go by), a file that passed under the same rules before is
+    not checked again (:func:`doccache.passed`); one that did not is checked every time.
     """
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
     for path in _expand(paths, problems):
         try:
-            scenario = Scenario.from_path(path)
+            scenario, found = _load_one(path, check, rules)
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        found = check(scenario) if check is not None else []
         problems.extend(found)
         if not found:
             scenarios.append(scenario)
     if problems:
         raise LoadError(problems)
     return scenarios
+
+
+def _load_one(
+    path: Path,
+    check: Callable[[Scenario], list[Problem]] | None,
+    rules: Callable[[str], str | None] | None,
+) -> tuple[Scenario, list[Problem]]:
+    """One file's scenario and what ``check`` found wrong with it (the schema's problems are
+    raised); unchecked if it passed under the same ``rules`` before."""
+    text, data = _read(path)
+    api = data.get("api") if isinstance(data, dict) else None
+    verdict = rules(api) if rules is not None and isinstance(api, str) else None
+    if verdict is not None and doccache.passed(text, verdict):
+        return Scenario._build(data, source=str(path), text=text), []
+    scenario = Scenario.from_dict(data, source=str(path), text=text)
+    found = check(scenario) if check is not None else []
+    if verdict is not None and not found:
+        doccache.remember_passed(text, verdict)
+    return scenario, found
+
+
+def _read(path: Path) -> tuple[str, Any]:
+    """A file's text and its data (parsed, or from the parsed-file cache)."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
+    return text, doccache.load(text, partial(_parse, source=str(path)))
 
 
 def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
@@ -331,23 +363,21 @@ def _expand(paths: Iterable[str | Path], problems: list[Problem]) -> list[Path]:
 
 def schema_problems(data: Any, *, source: str, text: str = "") -> list[Problem]:
     """Every place where ``data`` breaks the scenario schema, as readable problems."""
-    problems = explain.problems(_validator().iter_errors(data), [], source, yamlfile.Lines(text))
+    problems = explain.problems(_validator().iter_errors(data), [], source, Lines(text))
     return sorted(problems, key=lambda p: p.line)
 
 
-def options_validator(own: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+def options_validator(own: Mapping[str, Any]) -> Validator:
     """A validator of one API's ``options``: the shared ones (auth, callbacks, rate_limit,
     which the scenario schema checks) and ``own``, the JSON Schema properties of the API's
     own options; any other key is unknown."""
     shared = _shipped()["properties"]["options"]["properties"]
     properties = {**{key: True for key in shared}, **own}
     options = {"type": "object", "additionalProperties": False, "properties": properties}
-    return jsonschema.Draft202012Validator(options)
+    return Validator(options)
 
 
-def options_problems(
-    scenario: Scenario, validator: jsonschema.Draft202012Validator
-) -> list[Problem]:
+def options_problems(scenario: Scenario, validator: Validator) -> list[Problem]:
     """Where ``scenario.options`` breaks ``validator`` (see :func:`options_validator`)."""
     errors = validator.iter_errors(dict(scenario.options))
     return explain.problems(errors, ["options"], scenario.source, scenario.lines)
@@ -376,7 +406,7 @@ def match_problems(
             top, dot, _ = key.partition(".")
             if top in tops and (not dot or f"{top}.<key>" in fields):
                 continue
-            close = difflib.get_close_matches(top, tops, n=1)
+            close = explain.closest(top, tops)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             message = f"{items} have no field {top!r}{hint}"
             if top in tops:

@@ -12,17 +12,18 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
-from . import doccache, yamlfile
+from . import doccache
 from .errors import LoadError, MethodNotAllowed, NotFound, Problem, Violation
+from .keypaths import key_path, line_of
+from .validators import Validator
+
+if TYPE_CHECKING:
+    import jsonschema
+    from referencing import Registry
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _URI = "urn:mockbatch:spec"
@@ -46,7 +47,7 @@ class Parameter:
     location: str  # query, path, header
     required: bool
     schema: Mapping[str, Any]
-    validator: jsonschema.Draft202012Validator
+    validator: Validator
 
     def coerce(self, raw: list[str]) -> Any:
         """Turn the wire strings into the schema's type where they read as one."""
@@ -88,7 +89,7 @@ class Operation:
     raw: Mapping[str, Any]
     parameters: tuple[Parameter, ...] = ()
     body_required: bool = False
-    body_types: dict[str, jsonschema.Draft202012Validator | None] = field(default_factory=dict)
+    body_types: dict[str, Validator | None] = field(default_factory=dict)
     header_names: tuple[str, ...] = ()  # declared headers: part of what is validated
 
     def validate_request(
@@ -242,14 +243,12 @@ class Memo:
 
 
 def violations(
-    validator: jsonschema.Draft202012Validator, value: Any, location: str, prefix: str = ""
+    validator: Validator, value: Any, location: str, prefix: str = ""
 ) -> list[Violation]:
     """``value`` checked by ``validator``, as violations with short, readable messages."""
     out = []
     for error in validator.iter_errors(value):
-        path = yamlfile.key_path(
-            [prefix, *error.absolute_path] if prefix else list(error.absolute_path)
-        )
+        path = key_path([prefix, *error.absolute_path] if prefix else list(error.absolute_path))
         out.append(Violation(location, path, _short_message(error), str(error.validator)))
     return out
 
@@ -278,10 +277,7 @@ class Spec:
     def __init__(self, document: Mapping[str, Any], *, source: str = "<spec>") -> None:
         self.document = document
         self.source = source
-        self._registry: Registry[Any] = Registry().with_resource(
-            _URI, Resource.from_contents(dict(document), default_specification=DRAFT202012)
-        )
-        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+        self._validators: dict[str, Validator] = {}
         self.routes = self._compile()
 
     @classmethod
@@ -308,26 +304,33 @@ class Spec:
     def _read(cls, path: Path) -> Spec:
         try:
             text = path.read_text("utf-8")
-            document = doccache.load(text, _parse)
         except (OSError, UnicodeDecodeError) as exc:
             raise LoadError([Problem(str(path), 1, "", f"cannot read file: {exc}")]) from exc
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            raise LoadError([Problem(str(path), line, "", f"not valid YAML: {exc}")]) from exc
+        document = doccache.load(text, partial(_parse, source=str(path)))
         problems = _structure_problems(document, str(path), text)
         if problems:
             raise LoadError(problems)
         try:
             return cls(document, source=str(path))
-        except (jsonschema.SchemaError, LookupError) as exc:
+        except LookupError as exc:
             raise LoadError([Problem(str(path), 1, "", f"cannot compile schemas: {exc}")]) from exc
+
+    @cached_property
+    def registry(self) -> Registry[Any]:
+        """The document as a referencing registry, for the ``$ref``s of recursive schemas
+        (made, and referencing imported, when a validator of one is first compiled)."""
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        resource = Resource.from_contents(dict(self.document), default_specification=DRAFT202012)
+        made: Registry[Any] = Registry().with_resource(_URI, resource)
+        return made
 
     @property
     def title(self) -> str:
         return str(self.document.get("info", {}).get("title", self.source))
 
-    def validator(self, pointer: list[str | int]) -> jsonschema.Draft202012Validator:
+    def validator(self, pointer: list[str | int]) -> Validator:
         """A compiled validator for the schema at ``pointer`` in the document (cached)."""
         ref = _pointer(pointer)
         found = self._validators.get(ref)
@@ -335,7 +338,7 @@ class Spec:
             schema = self._inline(self.resolve("#" + ref), depth=0)
             if schema is None:  # recursive: leave the references to the registry
                 schema = {"$ref": f"{_URI}#{ref}"}
-            found = jsonschema.Draft202012Validator(schema, registry=self._registry)
+            found = Validator(schema, registry=lambda: self.registry)
             self._validators[ref] = found
         return found
 
@@ -367,7 +370,7 @@ class Spec:
             )
         return node
 
-    def component(self, name: str) -> jsonschema.Draft202012Validator:
+    def component(self, name: str) -> Validator:
         """The validator of ``#/components/schemas/{name}``."""
         return self.validator(["components", "schemas", name])
 
@@ -462,9 +465,9 @@ class Spec:
 
     def _body(
         self, pointer: list[str | int], body: Mapping[str, Any] | None
-    ) -> tuple[bool, dict[str, jsonschema.Draft202012Validator | None]]:
+    ) -> tuple[bool, dict[str, Validator | None]]:
         """Whether a body is required, and a validator per media type (None: not JSON)."""
-        body_types: dict[str, jsonschema.Draft202012Validator | None] = {}
+        body_types: dict[str, Validator | None] = {}
         if body is None:
             return False, body_types
         body_pointer = [*pointer, "requestBody"]
@@ -487,17 +490,25 @@ class Spec:
         return node
 
 
-def _parse(text: str) -> Any:
-    return yamlfile.load(text, fast=True)
+def _parse(text: str, source: str) -> Any:
+    """The YAML text as data (PyYAML is imported only here: for a file not in the cache)."""
+    import yaml
+
+    from . import yamlfile
+
+    try:
+        return yamlfile.load(text, fast=True)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise LoadError([Problem(source, line, "", f"not valid YAML: {exc}")]) from exc
 
 
 def _structure_problems(document: Any, source: str, text: str) -> list[Problem]:
     """The few structural facts mockbatch relies on, checked with line numbers."""
 
     def at(path: list[str | int], message: str, valid: str = "") -> Problem:
-        return Problem(
-            source, yamlfile.line_of(text, path), yamlfile.key_path(path), message, valid
-        )
+        return Problem(source, line_of(text, path), key_path(path), message, valid)
 
     if not isinstance(document, Mapping):
         return [at([], "an OpenAPI document must be a mapping", "openapi, info, paths")]

@@ -15,15 +15,22 @@ from starlette.applications import Starlette
 
 from mockbatch import Scenario, VirtualClock, create_app
 from mockbatch.apis import FROZEN_MAX_ITEMS, Stream, chunked
+from mockbatch.apis.anthropic import results as anthropic_results
+from mockbatch.apis.linefile import FIRST_CHUNK
+from mockbatch.apis.openai import results as openai_results
 from mockbatch.engine import Batch
 from mockbatch.transport import InProcessTransport
 
 CHUNK = 16 * 1024
+seen: list[int] = []  # get(made=...): len(made) at each body message
 ANTHROPIC_KEY = {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"}
 
 
-def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, str], list[bytes]]:
-    """A GET straight to the app: the response's headers and each body message's bytes."""
+def get(
+    app: Starlette, path: str, headers: dict[str, str], made: list[Any] | None = None
+) -> tuple[dict[str, str], list[bytes]]:
+    """A GET straight to the app: the response's headers and each body message's bytes (and,
+    with ``made``, how many things were in it at each body message, appended to ``seen``)."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -41,6 +48,7 @@ def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, s
     started: dict[str, str] = {}
     bodies: list[bytes] = []
     asked: list[bool] = []
+    seen.clear()
 
     async def receive() -> dict[str, Any]:
         if asked:  # the client stays until the response is complete
@@ -54,6 +62,8 @@ def get(app: Starlette, path: str, headers: dict[str, str]) -> tuple[dict[str, s
             started["status"] = str(message["status"])
         else:
             bodies.append(message.get("body", b""))
+            if made is not None:
+                seen.append(len(made))
 
     asyncio.run(app(scope, receive, send))
     return started, bodies
@@ -172,11 +182,121 @@ def test_an_anthropic_results_file_too_big_to_keep_is_sent_in_chunks() -> None:
     first = get(app, path, ANTHROPIC_KEY)
     again = get(app, path, ANTHROPIC_KEY)
 
+    assert "content-length" not in first[0]  # sent chunked: its size was not known
+    assert int(again[0]["content-length"]) == len(b"".join(again[1]))
     for headers, bodies in (first, again):
         content = b"".join(bodies)
         assert headers["status"] == "200", content[:300]
-        assert int(headers["content-length"]) == len(content)
         assert content.count(b"\n") == count
         assert content.count(b'"type":"errored"') == count // 7
         assert len(bodies) > 2 and max(map(len, bodies)) < CHUNK + 1024
     assert b"".join(first[1]) == b"".join(again[1])
+
+
+def anthropic_big(count: int) -> Starlette:
+    scenario = {
+        "api": "anthropic",
+        "batches": [
+            {
+                "id": "msgbatch_big",
+                "created_at": "2025-12-31T00:00:00Z",
+                "generate": {
+                    "count": count,
+                    "input": {"custom_id": "r-{index}", "params": {"model": "m", "max_tokens": 9}},
+                    "response": "ok",
+                    "fail_every": 3,
+                    "error": {"type": "api_error", "message": "failed"},
+                },
+            }
+        ],
+    }
+    scenarios = [Scenario.from_dict(scenario)]
+    return create_app(scenarios=scenarios, clock=VirtualClock(), apis=["anthropic"])
+
+
+def test_a_big_results_files_first_chunk_costs_its_own_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    count = FROZEN_MAX_ITEMS + 5_000
+    app = anthropic_big(count)
+    made: list[int] = []
+    real = anthropic_results.line
+
+    def counting(batch: Batch, index: int, now: Any, life: Any) -> Any:
+        made.append(index)
+        return real(batch, index, now, life)
+
+    monkeypatch.setattr(anthropic_results, "line", counting)
+    path = "/anthropic/v1/messages/batches/msgbatch_big/results"
+
+    first = get(app, path, ANTHROPIC_KEY, made)
+    first_seen = list(seen)
+    made_first = len(made)
+    again = get(app, path, ANTHROPIC_KEY, made)
+
+    assert 0 < first_seen[0] <= FIRST_CHUNK // 100 + 1  # a first chunk's lines (of 100+ bytes)
+    assert made_first == count  # one pass: no count of the size first
+    assert seen[0] == made_first  # the next download's head is kept: no line made for it
+    assert made_first < len(made) < 2 * count
+    assert b"".join(first[1]) == b"".join(again[1])
+
+
+def openai_big(count: int) -> Starlette:
+    scenario = {
+        "api": "openai",
+        "batches": [
+            {
+                "id": "batch_big",
+                "created_at": "2025-12-31T00:00:00Z",
+                "meta": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini"},
+                "generate": {
+                    "count": count,
+                    "input": {
+                        "custom_id": "r-{index}",
+                        "method": "POST",
+                        "url": "/v1/chat/completions",
+                        "body": {"model": "gpt-4o-mini", "messages": []},
+                    },
+                    "response": {},
+                    "fail_every": 3,
+                    "error": {"code": "server_error", "message": "failed"},
+                },
+            }
+        ],
+    }
+    scenarios = [Scenario.from_dict(scenario)]
+    return create_app(scenarios=scenarios, clock=VirtualClock(), apis=["openai"])
+
+
+def test_a_big_output_file_is_made_once_and_its_size_learnt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    count = FROZEN_MAX_ITEMS + 3_000
+    app = openai_big(count)
+    made: list[int] = []
+    real = openai_results._line
+
+    def counting(batch: Batch, index: int, *rest: Any) -> Any:
+        made.append(index)
+        return real(batch, index, *rest)
+
+    monkeypatch.setattr(openai_results, "_line", counting)
+    transport = InProcessTransport(app)
+    with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
+        done = retrieve(http, "batch_big")
+        output = done["output_file_id"]
+        assert done["status"] == "completed" and made == []  # the files' IDs cost no line
+
+        headers, bodies = get(app, f"{API}/files/{output}/content", KEY, made)
+        first_seen, made_once = list(seen), len(made)
+        listed = http.get(f"{API}/files/{output}", headers=KEY).json()
+        made_listed = len(made)
+        again = get(app, f"{API}/files/{output}/content", KEY, made)
+
+    content = b"".join(bodies)
+    assert "content-length" not in headers
+    assert 0 < first_seen[0] <= FIRST_CHUNK // 100 + 1
+    assert made_once == made_listed == count - count // 3  # one pass; the File's bytes too
+    assert listed["bytes"] == len(content) and content.count(b"\n") == made_once
+    assert b"".join(again[1]) == content and again[0]["content-length"] == str(len(content))
+    assert seen[0] == made_once  # its first chunk: the kept head

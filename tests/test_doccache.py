@@ -118,12 +118,13 @@ def test_the_cache_keeps_at_most_max_entries(
     assert folder is not None and len(list(folder.iterdir())) == 3
 
 
-def test_serving_one_api_imports_that_provider_alone() -> None:
+@pytest.mark.parametrize("scenarios", ["scenarios=[]", "root_api='ivvy'"])
+def test_serving_one_api_imports_that_provider_alone(scenarios: str) -> None:
     code = (
         "import sys, json\n"
         "from mockbatch import create_app, registry\n"
         "registry.names()\n"
-        "create_app(apis=['ivvy'], scenarios=[])\n"
+        f"create_app(apis=['ivvy'], {scenarios})\n"
         "print(json.dumps(sorted({m.split('.')[2] for m in sys.modules"
         " if m.startswith('mockbatch.apis.')})))\n"
     )

@@ -101,6 +101,49 @@ def test_sigterm_stops_it_like_ctrl_c(serve: Serve) -> None:
     assert serve.stop(signal.SIGTERM) == (0, [])
 
 
+# A SIGTERM that arrives while the main thread holds a lock of its own wait: the handler must
+# not need that lock. The serve process signals itself at the worst moment: inside the first
+# wait the main thread makes once the server runs (a Condition's, with its lock held; or a
+# read).
+SIGNAL_IN_THE_WAIT = """
+import os, signal, sys, threading
+from mockbatch import cli
+from mockbatch.server import ServerThread
+
+started = ServerThread.start
+serving = []
+def start(self):
+    serving.append(started(self))
+    return serving[0]
+ServerThread.start = start
+def signal_now():
+    if serving and threading.current_thread() is threading.main_thread():
+        serving.clear()
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(1000))  # the handler runs here, the lock (if any) still held
+release = threading.Condition._release_save
+def release_save(self):
+    signal_now()
+    return release(self)
+threading.Condition._release_save = release_save
+read = os.read
+def read_after_signal(fd, n):
+    signal_now()
+    return read(fd, n)
+os.read = read_after_signal
+sys.exit(cli.main(["serve", "--port", "0", "--clock", "virtual", "--api", "ivvy"]))
+"""
+
+
+def test_a_stop_signal_during_the_wait_itself_stops_the_server() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_THE_WAIT], capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "mockbatch: serving" in done.stderr
+
+
 def test_the_banner_lists_the_files_loaded_and_the_real_port(serve: Serve) -> None:
     shipped = default_scenarios_dir()
     url = serve.url
@@ -136,6 +179,17 @@ def test_the_banner_says_which_given_files_replace_the_shipped_ones(tmp_path: Pa
         ]
     finally:
         served.kill()
+
+
+@pytest.mark.parametrize("serve", [["--api", "ivvy", "--clock", "virtual"]], indirect=True)
+def test_serving_one_api_reads_its_default_scenario_alone(serve: Serve) -> None:
+    shipped = default_scenarios_dir() / "ivvy.yaml"
+
+    assert serve.banner[:2] == [
+        "mockbatch: loaded 1 scenario file(s):",
+        f"  {shipped}: ivvy scenario '{Scenario.from_path(shipped).name}'",
+    ]
+    assert not [line for line in serve.banner if "not served" in line]  # other APIs' defaults
 
 
 @pytest.mark.parametrize("serve", [["--api", "ivvy", "--clock", "virtual"]], indirect=True)

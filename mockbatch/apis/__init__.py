@@ -73,10 +73,11 @@ class Reply:
 class Stream:
     """A reply body sent in chunks as they are made, so that a big file (a million results)
     is never whole in memory: ``chunks`` yields its bytes, ``length`` of them in all (the
-    ``content-length``). Each chunk is made under ``lock`` (the engine's), as handlers are."""
+    ``content-length``; None: not known before the end, sent chunked). Each chunk is made
+    under ``lock`` (the engine's), as handlers are."""
 
     chunks: Iterable[bytes]
-    length: int
+    length: int | None
     lock: AbstractContextManager[Any]
 
     async def send(
@@ -107,16 +108,22 @@ class Stream:
             watcher.cancel()
 
 
-def chunked(pieces: Iterable[bytes], size: int = 16 * 1024) -> Iterator[bytes]:
-    """``pieces`` (lines...) joined into chunks of about ``size`` bytes."""
+def chunked(
+    pieces: Iterable[bytes], size: int = 16 * 1024, *, first: int | None = None
+) -> Iterator[bytes]:
+    """``pieces`` (lines...) joined into chunks of about ``size`` bytes; with ``first``, the
+    first chunk is about that big and each next one twice the last, up to ``size`` (the first
+    lines go out sooner, and a client that hangs up early stops the making sooner)."""
     held: list[bytes] = []
     count = 0
+    wanted = min(first or size, size)
     for piece in pieces:
         held.append(piece)
         count += len(piece)
-        if count >= size:
+        if count >= wanted:
             yield b"".join(held)
             held, count = [], 0
+            wanted = min(2 * wanted, size)
     if held:
         yield b"".join(held)
 

@@ -1,7 +1,8 @@
 """The results file: JSON Lines, one ``{custom_id, result}`` per request, no blank line.
 
 The file of an ended batch cannot change, so it is made once and kept (batches up to
-``FROZEN_MAX_ITEMS`` requests; bigger ones are written afresh on each download, in chunks).
+``FROZEN_MAX_ITEMS`` requests); a bigger one is made as it is sent, in chunks, its head and
+size kept once a download has made them (see :mod:`..linefile`).
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ... import wirejson
 from ...engine import Batch
-from .. import FROZEN_MAX_ITEMS, Stream, chunked
+from .. import FROZEN_MAX_ITEMS, Stream, linefile
 from .batches import Lifecycle, result_type
 from .messages import error, message
 from .wire import ResultType
 
 _FILE = "anthropic.results"  # cache: the results file of an ended batch
-_SIZE = "anthropic.results_size"  # cache: its size, for a batch too big to keep it
+_HEAD = "anthropic.results_head"  # cache: its head and size, for a batch too big to keep it
 
 
 def results_file(
@@ -27,7 +29,7 @@ def results_file(
 ) -> bytes | Stream:
     """Every request's line, in the order they were sent, each ending in ``\\n``: kept whole
     for a batch of up to ``FROZEN_MAX_ITEMS`` requests, sent as it is made (chunks under
-    ``lock``) for a bigger one, whose size is counted once."""
+    ``lock``) for a bigger one."""
     known = batch.cache.get(_FILE)
     if isinstance(known, bytes):
         return known
@@ -35,15 +37,20 @@ def results_file(
         made = b"".join(_lines(batch, now, life))
         batch.cache[_FILE] = made
         return made
-    size = batch.cache.get(_SIZE)
-    if not isinstance(size, int):
-        size = batch.cache[_SIZE] = sum(map(len, _lines(batch, now, life)))
-    return Stream(chunked(_lines(batch, now, life)), size, lock)
+    numbered = partial(_numbered, batch, now, life)
+    return linefile.stream(batch.cache, _HEAD, numbered, lock)
 
 
 def _lines(batch: Batch, now: datetime, life: Lifecycle) -> Iterator[bytes]:
-    for i in range(len(batch.items)):
-        yield wirejson.dumps(line(batch, i, now, life)) + b"\n"
+    return (text for _, text in _numbered(batch, now, life, 0))
+
+
+def _numbered(
+    batch: Batch, now: datetime, life: Lifecycle, start: int
+) -> Iterator[tuple[int, bytes]]:
+    """The lines from request ``start`` on, each with the index of the request after it."""
+    for i in range(start, len(batch.items)):
+        yield i + 1, wirejson.dumps(line(batch, i, now, life)) + b"\n"
 
 
 def line(batch: Batch, index: int, now: datetime, life: Lifecycle) -> dict[str, Any]:

@@ -26,19 +26,16 @@ from .upload import item_input
 if TYPE_CHECKING:
     from datetime import datetime
 
-    import jsonschema
-
     from ...context import Context
     from ...engine import Batch, ItemSpec
+    from ...validators import Validator
     from .files import Files
 
 BUILTIN_OUTCOME = Outcome(response={"verdict": "true", "confidence": 0.95})
 LIST_LIMIT, RESULTS_LIMIT = 10, 20
 
 
-def check_create(
-    ctx: Context, schema: jsonschema.Draft202012Validator, body: dict[str, Any]
-) -> None:
+def check_create(ctx: Context, schema: Validator, body: dict[str, Any]) -> None:
     """422 for a body that breaks the schema or the thresholds; 403 for the formal method."""
     fields = schema_details(schema, body)
     if not fields:

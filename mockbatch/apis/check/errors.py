@@ -7,13 +7,16 @@ Required field is missing``).
 
 from __future__ import annotations
 
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ApiError, MethodNotAllowed, NotFound
-from ...yamlfile import key_path
+from ...keypaths import key_path
 from .. import Reply
+
+if TYPE_CHECKING:
+    import jsonschema
+
+    from ...validators import Validator
 
 Detail = dict[str, str]
 
@@ -107,7 +110,7 @@ def validation_error(fields: list[Detail], request_id: str, status: int = 422) -
     )
 
 
-def schema_details(validator: jsonschema.Draft202012Validator, instance: Any) -> list[Detail]:
+def schema_details(validator: Validator, instance: Any) -> list[Detail]:
     """Every way ``instance`` breaks the schema, as ``{"field", "message"}`` entries."""
     errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
     return [detail for error in errors for detail in _details(error)]

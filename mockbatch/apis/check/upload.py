@@ -11,8 +11,6 @@ all raises :class:`ParseFailed`.
 from __future__ import annotations
 
 import csv
-import email.parser
-import email.policy
 import io
 import json
 from collections.abc import Iterator
@@ -62,6 +60,9 @@ def file_part(content_type: str | None, body: bytes) -> FilePart | None:
     media = (content_type or "").split(";")[0].strip().lower()
     if media != "multipart/form-data" or content_type is None:
         return None
+    import email.parser  # (about 4 ms of imports: an upload's, not every start-up's)
+    import email.policy
+
     head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart() or message.defects:

@@ -82,7 +82,7 @@ def render(batch: Batch, now: datetime) -> dict[str, Any]:
     """The Batch object at ``now``: every field, null until the service would set it."""
     seen = view(batch, now)
     meta = batch.meta
-    written = files(batch, now, seen)
+    written = files(batch, now, seen, sized=())
     errors = meta.get("errors")
     body: dict[str, Any] = {
         "id": batch.id,

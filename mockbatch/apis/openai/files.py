@@ -39,7 +39,7 @@ class FileInfo:
     """A File object, and where its bytes come from."""
 
     id: str
-    bytes: int
+    bytes: int | None  # None: a big batch's file whose size no one has asked for yet
     created_at: int
     filename: str
     purpose: str

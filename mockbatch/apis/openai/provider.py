@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
-from .. import Call, Observation, Reply, Stream, chunked, frozen_reply
+from .. import Call, Observation, Reply, frozen_reply
 from . import batches, files, results, webhooks
 from .auth import authenticate
 from .checks import json_body, query
@@ -85,11 +85,11 @@ class OpenaiProvider(Provider):
 
     def _retrieve_file(self, call: Call) -> Reply:
         self._key(call)
-        return Reply(200, self._file(call.path_params["file_id"])[0].to_json())
+        return Reply(200, self._file(call.path_params["file_id"], sized=True)[0].to_json())
 
     def _download_file(self, call: Call) -> Reply:
         self._key(call)
-        found, batch = self._file(call.path_params["file_id"])
+        found, batch = self._file(call.path_params["file_id"], sized=False)
         headers = {"content-type": "application/octet-stream"}
         if batch is None:
             record = self.ctx.get(found.id)
@@ -97,13 +97,13 @@ class OpenaiProvider(Provider):
             return Reply(200, files.content(record), headers)
         now = self.ctx.now()
         kind = "output" if found.id == results.file_id(batch, "output") else "error"
-        lines = results.lines(batch, now, kind, view(batch, now).status)
+        sent = results.download(batch, now, kind, view(batch, now).status, self.ctx.lock)
         headers["content-disposition"] = f'attachment; filename="{found.filename}"'
-        return Reply(200, Stream(chunked(lines), found.bytes, self.ctx.lock), headers)
+        return Reply(200, sent, headers)
 
     def _delete_file(self, call: Call) -> Reply:
         self._key(call)
-        found, batch = self._file(call.path_params["file_id"])
+        found, batch = self._file(call.path_params["file_id"], sized=False)
         if batch is None:
             record = self.ctx.get(found.id)
             assert record is not None
@@ -124,16 +124,20 @@ class OpenaiProvider(Provider):
                 found.extend(results.files(record, now, view(record, now)).values())
         return found
 
-    def _file(self, file_id: str) -> tuple[files.FileInfo, Batch | None]:
-        """A file by ID, and the batch that wrote it (None for an upload); 404 when unknown."""
+    def _file(self, file_id: str, *, sized: bool) -> tuple[files.FileInfo, Batch | None]:
+        """A file by ID, and the batch that wrote it (None for an upload); 404 when unknown.
+        ``sized``: a big batch's file's ``bytes`` counted if not known yet."""
         record = self.ctx.get(file_id)
         if record is not None and files.is_file(record) and not record.meta.get("deleted"):
             return files.info(record), None
         now = self.ctx.now()
         for batch in self.ctx.batches():
             if batches.is_batch(batch):
-                for written in results.files(batch, now, view(batch, now)).values():
+                seen = view(batch, now)
+                for kind, written in results.files(batch, now, seen, sized=()).items():
                     if written.id == file_id:
+                        if sized and written.bytes is None:
+                            written = results.files(batch, now, seen, sized=(kind,))[kind]
                         return written, batch
         raise files.not_found(file_id)
 

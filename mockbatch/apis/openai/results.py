@@ -3,20 +3,27 @@
 A request that succeeded is a line of the output file; one that failed, expired or was
 cancelled is a line of the error file. Lines follow the input's order. Both files are File
 objects (``purpose: batch_output``) once the batch is terminal, each only if it has a line.
+
+A batch of up to ``FROZEN_MAX_ITEMS`` requests has its files' sizes counted once. A bigger
+one's are learnt by a download that goes to the end (or counted when a File object shows
+them): its files are sent without a ``content-length`` until then (see :mod:`..linefile`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...engine import ItemState
 from ...templates import has_placeholders, render
+from .. import FROZEN_MAX_ITEMS, Stream, chunked, linefile
 from .bodies import BODIES, usage
 from .files import FileInfo
 from .inputs import dumps, request
-from .status import View, requests
+from .status import View, counts, requests
 from .wire import FILE_TTL, OUTPUT_PURPOSE, Status, alnum, derived, epoch
 
 if TYPE_CHECKING:
@@ -39,11 +46,19 @@ def file_id(batch: Batch, kind: str) -> str:
 
 def lines(batch: Batch, now: datetime, kind: str, status: Status) -> Iterator[bytes]:
     """The lines of the batch's ``output`` or ``error`` file, each ending in a newline."""
-    wanted = (ItemState.SUCCEEDED,) if kind == "output" else (ItemState.FAILED, ItemState.CANCELLED)
-    for i in range(requests(batch)):
+    return (text for _, text in _numbered(batch, now, kind, status, 0))
+
+
+def _numbered(
+    batch: Batch, now: datetime, kind: str, status: Status, start: int
+) -> Iterator[tuple[int, bytes]]:
+    """The file's lines of the requests from index ``start`` on, each with the index of the
+    request after its own."""
+    wanted = _WANTED[kind]
+    for i in range(start, requests(batch)):
         state = batch.state(i, now)
         if state in wanted:
-            yield dumps(_line(batch, i, now, state, status)) + b"\n"
+            yield i + 1, dumps(_line(batch, i, now, state, status)) + b"\n"
 
 
 def _line(batch: Batch, index: int, now: datetime, state: ItemState, status: Status) -> Any:
@@ -97,27 +112,69 @@ def _failure(template: Any, request_id: str) -> dict[str, Any]:
     return {"error": {"code": "request_failed", "message": str(template)}}
 
 
-def files(batch: Batch, now: datetime, view: View) -> dict[str, FileInfo]:
-    """The batch's output and error files (by kind), once it is terminal."""
+def files(
+    batch: Batch, now: datetime, view: View, *, sized: Collection[str] = ("output", "error")
+) -> dict[str, FileInfo]:
+    """The batch's output and error files (by kind), once it is terminal. A big batch's file
+    of a kind not in ``sized`` may have ``bytes`` None (not known yet)."""
     if not view.status.terminal or view.status is Status.FAILED:
         return {}
-    sizes = batch.cache.get(SIZES)
-    if sizes is None:
-        sizes = tuple(sum(map(len, lines(batch, now, k, view.status))) for k in KINDS)
-        batch.cache[SIZES] = sizes
+    sizes = _sizes(batch, now, view.status, sized)
     created = max(t for t in view.times.values() if t is not None)
     ttl = batch.meta.get("output_ttl") or FILE_TTL
     deleted = batch.meta.get("deleted", ())
     found = {}
     for kind, size in zip(KINDS, sizes, strict=True):
         fid = file_id(batch, kind)
-        if size and fid not in deleted:
+        if size != 0 and fid not in deleted:
             name = f"{batch.id}_{kind}.jsonl"
             found[kind] = FileInfo(fid, size, created, name, OUTPUT_PURPOSE, created + ttl)
     return found
 
 
 KINDS = ("output", "error")
+_WANTED = {"output": (ItemState.SUCCEEDED,), "error": (ItemState.FAILED, ItemState.CANCELLED)}
+
+
+def _sizes(
+    batch: Batch, now: datetime, status: Status, sized: Collection[str]
+) -> tuple[int | None, ...]:
+    """Each file's bytes: 0 for a file with no line; None for a big batch's file whose size
+    is not known yet (and not asked for: its kind not in ``sized``)."""
+    if requests(batch) <= FROZEN_MAX_ITEMS:
+        sizes = batch.cache.get(SIZES)
+        if sizes is None:
+            sizes = tuple(sum(map(len, lines(batch, now, k, status))) for k in KINDS)
+            batch.cache[SIZES] = sizes
+        return tuple(sizes)
+    found = counts(batch, now)
+    out: list[int | None] = []
+    for kind in KINDS:
+        if not any(found[state] for state in _WANTED[kind]):
+            out.append(0)
+        elif kind in sized:
+            out.append(linefile.count(batch.cache, _head(kind), _from(batch, now, kind, status)))
+        else:
+            out.append(linefile.known_size(batch.cache, _head(kind)))
+    return tuple(out)
+
+
+def download(
+    batch: Batch, now: datetime, kind: str, status: Status, lock: AbstractContextManager[Any]
+) -> Stream:
+    """The ``output`` or ``error`` file, sent as its lines are made."""
+    if requests(batch) <= FROZEN_MAX_ITEMS:
+        size = _sizes(batch, now, status, KINDS)[KINDS.index(kind)]
+        return Stream(chunked(lines(batch, now, kind, status)), size, lock)
+    return linefile.stream(batch.cache, _head(kind), _from(batch, now, kind, status), lock)
+
+
+def _head(kind: str) -> str:
+    return f"openai.{kind}_head"  # cache key: a big batch's file's head and size
+
+
+def _from(batch: Batch, now: datetime, kind: str, status: Status) -> linefile.Lines:
+    return partial(_numbered, batch, now, kind, status)
 
 
 def usage_json(batch: Batch, now: datetime, succeeded: int) -> dict[str, Any] | None:

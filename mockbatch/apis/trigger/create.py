@@ -20,9 +20,8 @@ from .runs import run_id, task_of
 from .wire import BatchStatus, TriggerError, cuid
 
 if TYPE_CHECKING:
-    import jsonschema
-
     from ...context import Context
+    from ...validators import Validator
 
 BUILTIN_OUTCOME = Outcome()  # succeeds at once, with no output
 
@@ -44,7 +43,7 @@ def decode_payload(payload: Any, options: Mapping[str, Any]) -> Any:
 class BatchMaker:
     """Makes batches and their runs for one Trigger.dev provider, through its context."""
 
-    def __init__(self, ctx: Context, item_schema: jsonschema.Draft202012Validator) -> None:
+    def __init__(self, ctx: Context, item_schema: Validator) -> None:
         self.ctx = ctx
         self.item_schema = item_schema
 
