@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from apis.openai_api.helpers import API, KEY, batch, jsonl, retrieve
+from apis.openai_api.helpers import API, KEY, batch, jsonl, retrieve, until_terminal
 from starlette.applications import Starlette
 
 from mockbatch import Scenario, VirtualClock, create_app
@@ -110,7 +110,7 @@ def openai() -> Iterator[tuple[Starlette, httpx.Client]]:
 def test_a_retrieve_reads_a_state_per_group_not_per_request(
     openai: tuple[Starlette, httpx.Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, http = openai
+    app, http = openai
     ids = [f"fail-{n}" if n % 10 == 0 else f"r-{n}" for n in range(5_000)]
     created = batch(http, jsonl(*ids))
     reads: list[int] = []
@@ -124,6 +124,7 @@ def test_a_retrieve_reads_a_state_per_group_not_per_request(
     seen = []
     for _ in range(3):  # validating, in_progress, finalizing: the 3rd retrieve ends the requests
         reads.clear()
+        app.state.mock.clock.advance(5)  # the shipped timing: 3 polls and 5 s
         seen.append(retrieve(http, created["id"])["status"])
         assert len(reads) <= 30, (seen[-1], len(reads))  # 3 specs: ok, failing, finalizer
 
@@ -138,9 +139,8 @@ def test_a_retrieve_reads_a_state_per_group_not_per_request(
 def test_an_output_file_is_sent_in_chunks(openai: tuple[Starlette, httpx.Client]) -> None:
     app, http = openai
     created = batch(http, jsonl(*(f"r-{n}" for n in range(2_000))))
-    done = created
-    while done["status"] != "completed":
-        done = retrieve(http, created["id"])
+    done = until_terminal(http, app.state.mock.clock, created["id"])[-1]
+    assert done["status"] == "completed"
     listed = http.get(f"{API}/files/{done['output_file_id']}", headers=KEY).json()
 
     headers, bodies = get(app, f"{API}/files/{done['output_file_id']}/content", KEY)
