@@ -100,8 +100,13 @@ def _drive(page: Any, http: httpx.Client) -> None:
     http.post(PROGRESS, json={"async": created})
     expect(page.locator("#timeline circle.request")).to_have_count(2)
     expect(page.locator("#batch-progress .progress-label")).to_have_text("0/1")
-    http.post(PROGRESS, json={"async": created})  # the job finishes at the second poll
+    http.post(PROGRESS, json={"async": created})
     expect(page.locator("#timeline circle.request")).to_have_count(3)
+    expect(page.locator("#batch-progress .progress-label")).to_have_text("0/1")
+    # the shipped timing: a job finishes at the third poll once 5 s have passed
+    assert http.post("/__mockbatch/clock", json={"advance": 5}).status_code == 200
+    http.post(PROGRESS, json={"async": created})
+    expect(page.locator("#timeline circle.request")).to_have_count(4)
     expect(page.locator("#timeline rect.item")).to_have_count(1)
     expect(page.locator("#batch-progress .progress-label")).to_have_text("1/1")
     expect(page.locator("#batch-status")).to_have_text("progress 100")
@@ -113,8 +118,8 @@ def _drive(page: Any, http: httpx.Client) -> None:
     page.click("text=← all batches")
     page.fill("#advance-seconds", "3600")
     page.click("#advance")
-    expect(page.locator("#clock")).to_have_attribute("data-offset", "3600")
-    assert http.get("/__mockbatch/clock").json()["offset"] == 3600
+    expect(page.locator("#clock")).to_have_attribute("data-offset", "3605")
+    assert http.get("/__mockbatch/clock").json()["offset"] == 3605
 
     # a fault added from the page answers the next request
     page.select_option("#fault-api", "ivvy")
@@ -135,7 +140,7 @@ def _drive(page: Any, http: httpx.Client) -> None:
     expect(journal.locator("td.api")).to_have_text(["check"])
     page.select_option("#filter-api", "ivvy")
     expect(page.locator('#journal tbody tr[data-api="check"]')).to_have_count(0)
-    expect(journal).to_have_count(5)  # run, 3 polls, the throttled one
+    expect(journal).to_have_count(6)  # run, 4 polls, the throttled one
     journal.first.click()
     expect(page.locator("#entry")).to_contain_text('"status": 200')
 
@@ -143,6 +148,6 @@ def _drive(page: Any, http: httpx.Client) -> None:
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     open_batch(page, row, f"ivvy batch {created}")
-    expect(page.locator("#timeline circle.request")).to_have_count(5)
+    expect(page.locator("#timeline circle.request")).to_have_count(6)
     expect(stopped).to_have_text("fail")  # polled after it saw the batch finished
     page.screenshot(path=str(SCREENSHOT.with_name("dashboard-batch.png")), full_page=True)
