@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import traceback
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
@@ -19,10 +20,10 @@ from . import wirejson
 from .apis import NO_BODY, Call, Reply, Stream
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
 from .faults import Action
-from .journal import Entry
+from .journal import NO_HEADERS, Entry
 from .mock import Mock
 from .provider import Provider
-from .specs import Memo, Operation, Spec
+from .specs import MISSING, Memo, Operation, Spec
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # bytes past the limit read (and dropped) before a 413
@@ -52,6 +53,19 @@ class RateLimit(NamedTuple):
     refusal: ApiError | None = None
 
 
+class Prepared(NamedTuple):
+    """A request routed, parsed and checked against its operation, as remembered by its bytes
+    (and the values of the headers the operation declares, which the check also read)."""
+
+    sent: tuple[str, str, str, str, str | None, bytes]  # method, paths, query, type, body
+    operation: Operation
+    path_params: dict[str, str]
+    query: dict[str, list[str]]
+    declared: tuple[str | None, ...]
+    json: Any
+    violations: tuple[Violation, ...]
+
+
 UNLIMITED = RateLimit({})  # no rate limit: nothing to add to the answer, never refused
 
 
@@ -78,10 +92,11 @@ class ApiApp:
         self.spec = spec
         self.check_responses = check_responses
         self.max_body = max_body
-        self._validated = Memo()
-        self._queries = Memo(size=512)
+        self._requests = Memo()  # a request's bytes -> its Prepared form
+        self._validated = Memo()  # a big request's bytes -> its violations
         self._routes = Memo(size=512)  # (method, path) -> the operation and path parameters
-        mock.caches.extend((self._validated, self._queries, self._routes))
+        self._headers = Memo(size=256, max_key_bytes=16384)  # raw headers -> decoded
+        mock.caches.extend((self._requests, self._validated, self._routes, self._headers))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI: the API's routes are ``scope["path"]`` under ``scope["root_path"]``."""
@@ -90,9 +105,9 @@ class ApiApp:
     async def serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
         """Answer an HTTP request whose path under this API's prefix is ``path``."""
         assert scope["type"] == "http"
-        headers = _decode(scope["headers"])
+        sent_headers, headers = self._headers_of(scope["headers"])
         body, too_large = await read_body(receive, self.max_body)
-        entry = self._record(scope, body)
+        entry = self._record(scope, sent_headers, body)
         limit = self._rate_limit(headers)
         try:
             reply = await self._serve(path, headers, body, entry, too_large, limit.refusal)
@@ -110,7 +125,17 @@ class ApiApp:
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
         await _send(send, reply, payload, raw, receive)
 
-    def _record(self, scope: Scope, body: bytes) -> Entry:
+    def _headers_of(self, raw: list[Header]) -> tuple[tuple[Header, ...], dict[str, str]]:
+        """(the request's raw headers, decoded): both shared by the requests sending the same
+        ones, so that the journal holds them once (providers never change them)."""
+        key = tuple(raw)
+        found: tuple[tuple[Header, ...], dict[str, str]] = self._headers.find(key)
+        if found is MISSING:
+            size = sum(len(name) + len(value) for name, value in raw)
+            found = self._headers.keep(key, (key, _decode(raw)), 2 * size)
+        return found
+
+    def _record(self, scope: Scope, headers: tuple[Header, ...], body: bytes) -> Entry:
         """Journal the request first, so that nothing is lost whatever happens next (its raw
         headers: the journal decodes and masks them when they are read)."""
         return self.mock.journal.record(
@@ -119,20 +144,20 @@ class ApiApp:
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=scope["headers"],
+            headers=headers,
             body=body,
         )
 
     def _rate_limit(self, headers: dict[str, str]) -> RateLimit:
         """Count the request against its key's window (every request counts, routed or not)."""
+        limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
+        if limiter is None:
+            return UNLIMITED
+        key, now = self.provider.api_key(headers), self.mock.clock.now()
         with self.mock.engine.lock:
-            limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
-            if limiter is None:
-                return UNLIMITED
-            key, now = self.provider.api_key(headers), self.mock.clock.now()
             allowed, remaining, reset_in, reset_at = limiter.take(key, now)
         found = {
-            "x-ratelimit-limit": str(limiter.limit),
+            "x-ratelimit-limit": limiter.limit_text,
             "x-ratelimit-remaining": str(remaining),
             "x-ratelimit-reset": str(reset_at),
         }
@@ -160,80 +185,96 @@ class ApiApp:
         connection is dropped)."""
         if too_large:
             raise PayloadTooLarge(self.max_body)
-        method = entry.method
-        operation, path_params = self._routes.get(
-            (method, path), lambda: self.spec.match(method, path), len(path)
-        )
+        ready = self._prepare(entry, path, headers)
+        # The journal keeps the request's parts shared with the same requests before it: a
+        # polling client's entries then cost the journal little memory.
+        entry.method, entry.path, _, entry.query, _, entry.body = ready.sent
+        operation = ready.operation
         entry.operation = operation.id
-        raw_query = entry.query
-        query = self._queries.get(raw_query, lambda: _parse_query(raw_query), len(raw_query))
-        with self.mock.engine.lock:
-            action = self.mock.faults.for_request(self.provider.name, operation.id, query)
+        faults = self.mock.faults
+        action = None
+        if faults.all:
+            with self.mock.engine.lock:
+                action = faults.for_request(self.provider.name, operation.id, ready.query)
         if action is not None and not await _delay_or_drop(action, entry):
             return None
         if refusal is not None:
             raise refusal
         if action is not None and action.status:
             raise _injected(action)
-        call = self._call(operation, path, path_params, query, headers, body, entry)
-        return self._handle(call, entry)
-
-    def _call(
-        self,
-        operation: Operation,
-        route_path: str,
-        path_params: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-        entry: Entry,
-    ) -> Call:
-        """The request parsed and checked against the spec, both remembered by its bytes: a
-        body of up to :data:`SHARED_BODY` bytes is parsed once and its JSON shared by every
-        request that sends the same bytes (providers never change a request's JSON)."""
-        content_type = headers.get("content-type")
-
-        def check(parsed: Any) -> tuple[Any, tuple[Violation, ...]]:
-            if isinstance(parsed, Violation):
-                return NO_BODY, (parsed,)
-            found = operation.validate_request(
-                query=query,
-                headers=headers,
-                path_params=path_params,
-                content_type=content_type,
-                body=parsed,
-                has_body=bool(body),
-            )
-            return parsed, tuple(found)
-
-        # The path stands for its parameters: the operation's route reads them off it.
-        declared = tuple(map(headers.get, operation.header_names))
-        key = (operation.id, route_path, entry.query, content_type, body, declared)
-        size = len(body) + len(entry.query)
-        if len(body) <= SHARED_BODY:  # its parsed form, kept too, weighs about PARSED_WEIGHT x
-            parsed, found = self._validated.get(
-                key,
-                lambda: check(_parse_body(operation, content_type, body)),
-                size + PARSED_WEIGHT * len(body),
-            )
-        else:  # parsed for this request alone: the memo keeps no objects this big
-            fresh = _parse_body(operation, content_type, body)
-            parsed = NO_BODY if isinstance(fresh, Violation) else fresh
-            found = self._validated.get(key, lambda: check(fresh)[1], size)
-        violations = list(found)
-        return Call(
+        call = Call(
             method=entry.method,
-            path=route_path,
+            path=path,
             full_path=entry.path,
             raw_query=entry.query,
-            path_params=path_params,
-            query=query,
+            path_params=ready.path_params,
+            query=ready.query,
             headers=headers,
             body=body,
             operation=operation,
-            json=parsed,
-            violations=violations,
+            json=ready.json,
+            violations=list(ready.violations),
         )
+        return self._handle(call, entry)
+
+    def _prepare(self, entry: Entry, path: str, headers: dict[str, str]) -> Prepared:
+        """The request routed, parsed and checked against the spec, all remembered by its
+        bytes: a body of up to :data:`SHARED_BODY` bytes is parsed once and its JSON shared by
+        every request that sends the same bytes (providers never change a request's JSON)."""
+        method, raw_query, body = entry.method, entry.query, entry.body
+        content_type = headers.get("content-type")
+        key = (method, entry.path, path, raw_query, content_type, body)
+        shared = len(body) <= SHARED_BODY
+        if shared:
+            kept: Prepared = self._requests.find(key)
+            if kept is not MISSING and kept.declared == _declared(kept.operation, headers):
+                return kept
+        route = self._routes.find((method, path))
+        if route is MISSING:
+            route = self._routes.keep((method, path), self.spec.match(method, path), len(path))
+        operation, path_params = route
+        query = _parse_query(raw_query)
+        declared = _declared(operation, headers)
+        parsed = _parse_body(operation, content_type, body)
+        if shared:  # its parsed form, kept too, weighs about PARSED_WEIGHT x its JSON
+            found = self._check(operation, query, headers, path_params, content_type, body, parsed)
+            ready = Prepared(key, operation, path_params, query, declared, *found)
+            size = len(path) + len(raw_query) + (1 + PARSED_WEIGHT) * len(body)
+            return self._requests.keep(key, ready, size)  # type: ignore[no-any-return]
+        # Parsed for this request alone (the memo keeps no objects this big); its verdict is
+        # remembered by the request's bytes.
+        checked_key = (*key, declared)
+        verdict = self._validated.find(checked_key)
+        if verdict is MISSING:
+            verdict = self._check(
+                operation, query, headers, path_params, content_type, body, parsed
+            )[1]
+            self._validated.keep(checked_key, verdict, len(body) + len(raw_query))
+        json = NO_BODY if isinstance(parsed, Violation) else parsed
+        return Prepared(key, operation, path_params, query, declared, json, verdict)
+
+    @staticmethod
+    def _check(
+        operation: Operation,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        path_params: dict[str, str],
+        content_type: str | None,
+        body: bytes,
+        parsed: Any,
+    ) -> tuple[Any, tuple[Violation, ...]]:
+        """(the JSON to hand on, the spec's violations) of a parsed request."""
+        if isinstance(parsed, Violation):
+            return NO_BODY, (parsed,)
+        found = operation.validate_request(
+            query=query,
+            headers=headers,
+            path_params=path_params,
+            content_type=content_type,
+            body=parsed,
+            has_body=bool(body),
+        )
+        return parsed, tuple(found)
 
     def _handle(self, call: Call, entry: Entry) -> Reply:
         """The provider's answer, under the engine's lock; what it found wrong is journaled."""
@@ -241,13 +282,13 @@ class ApiApp:
             with self.mock.engine.lock:
                 return self.provider.handle(call)
         finally:
-            entry.violations.extend(call.violations)
+            entry.add_violations(call.violations)
 
     def _refused(self, error: ApiError, entry: Entry) -> Reply:
         """``error`` in the provider's format (an unrouted 404/405 is journaled unmatched)."""
         unrouted = entry.operation is None and isinstance(error, NotFound | MethodNotAllowed)
         entry.unmatched = unrouted
-        entry.violations.extend(error.violations)
+        entry.add_violations(error.violations)
         reply = self.provider.error(error)
         reply.headers.update(error.headers)
         return reply
@@ -274,13 +315,18 @@ class ApiApp:
             operation = self.spec.operations.get(entry.operation or "")
             if operation is not None:
                 ctype = reply.headers.get("content-type", "application/json")
-                entry.violations.extend(operation.validate_response(reply.status, ctype, body))
+                entry.add_violations(operation.validate_response(reply.status, ctype, body))
         return payload, raw
 
 
 def _decode(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """An ASGI request's headers, decoded, names lower-cased."""
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+
+
+def _declared(operation: Operation, headers: dict[str, str]) -> tuple[str | None, ...]:
+    """The values of the headers ``operation`` declares (part of what its check reads)."""
+    return tuple(map(headers.get, operation.header_names))
 
 
 def _parse_query(raw: str) -> dict[str, list[str]]:
@@ -367,9 +413,11 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def _wire_headers(headers: dict[str, str]) -> tuple[dict[str, str], list[Header]]:
+def _wire_headers(headers: dict[str, str]) -> tuple[Mapping[str, str], list[Header]]:
     """An answer's headers as journaled (names lower-cased) and as sent (``content-type``
     first, JSON unless the answer says otherwise; ``content-length`` is added to them)."""
+    if not headers:
+        return NO_HEADERS, [_JSON]
     ctype = headers.get("content-type")
     raw = [_JSON] if ctype is None else [(b"content-type", ctype.encode("latin-1"))]
     shown = {}

@@ -525,8 +525,9 @@ class Engine:
         batch = self._batches.get((api, batch_id))
         if batch is None:
             return None
-        batch.poll_times.append(self.now())
-        return None if self.gone(batch, self.now()) else batch
+        now = self.clock.now()
+        batch.poll_times.append(now)
+        return None if self.gone(batch, now) else batch
 
     def batches(self, api: str | None = None) -> list[Batch]:
         return [b for (a, _), b in self._batches.items() if api is None or a == api]

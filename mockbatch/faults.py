@@ -223,6 +223,9 @@ def _latency(fault: Fault, rng: random.Random) -> float:
     return float(fault.latency or 0.0)
 
 
+KEYS_COUNTED = 10_000  # API keys a rate limiter counts at once (see RateLimiter._forget)
+
+
 @dataclass(slots=True)
 class RateLimiter:
     """``limit`` requests per ``window`` seconds per key, in fixed windows of the mock's clock."""
@@ -231,6 +234,10 @@ class RateLimiter:
     window: float
     enforce: bool = True  # False: only report the count in the headers, never refuse
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
+    limit_text: str = field(init=False, default="")  # ``limit`` as its header shows it
+
+    def __post_init__(self) -> None:
+        self.limit_text = str(self.limit)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RateLimiter | None:
@@ -248,10 +255,23 @@ class RateLimiter:
         it resets)."""
         t = now.timestamp()
         start = t - (t % self.window)
-        begun, used = self._windows.get(key, (start, 0))
+        windows = self._windows
+        begun, used = windows.get(key, (start, 0))
         if begun != start:
             used = 0
+        elif len(windows) >= KEYS_COUNTED and key not in windows:
+            self._forget(start)
         used += 1
-        self._windows[key] = (start, used)
+        windows[key] = (start, used)
         end = start + self.window
         return used <= self.limit, max(0, self.limit - used), end - t, int(end)
+
+    def _forget(self, start: float) -> None:
+        """Make room for a new key: drop the keys whose window has passed, and if every key
+        is counting in this one, the oldest half (a client making up keys cannot grow this)."""
+        windows = self._windows
+        for old in [k for k, (begun, _) in windows.items() if begun != start]:
+            del windows[old]
+        if len(windows) >= KEYS_COUNTED:
+            for old in list(windows)[: KEYS_COUNTED // 2]:
+                del windows[old]

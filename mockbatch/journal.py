@@ -19,7 +19,7 @@ import hashlib
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
@@ -67,6 +67,25 @@ class Masker(Protocol):
     def shown(self, headers: Mapping[str, str]) -> dict[str, str]: ...
 
 
+class _NoHeaders(Mapping[str, str]):
+    """An empty mapping that is hashable, so that a dataclass takes it as a default."""
+
+    def __getitem__(self, key: str) -> str:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+
+NO_HEADERS: Mapping[str, str] = _NoHeaders()  # an answer's, when it adds none
+
+
 @dataclass(slots=True)
 class Entry:
     """One request and its response; its headers are read through :attr:`headers`."""
@@ -82,8 +101,8 @@ class Entry:
     operation: str | None = None
     status: int | None = None
     response: Any = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    violations: list[Violation] = field(default_factory=list)
+    response_headers: Mapping[str, str] = NO_HEADERS
+    violations: tuple[Violation, ...] = ()  # see :meth:`add_violations`
     unmatched: bool = False
     error: str | None = None
     kind: str = "request"  # or "callback": a delivery attempt the mock made
@@ -108,6 +127,13 @@ class Entry:
             self.shown_headers = shown
         return shown
 
+    def add_violations(self, found: Iterable[Violation]) -> None:
+        """Add what the request or its answer broke (an entry that broke nothing, the usual
+        one, holds no list of its own)."""
+        more = tuple(found)
+        if more:
+            self.violations = (*self.violations, *more)
+
     def body_json(self) -> dict[str, Any]:
         try:
             return {"body": self.body.decode("utf-8")}
@@ -127,7 +153,7 @@ class Entry:
             "operation": self.operation,
             "status": self.status,
             "response": self.response,
-            "response_headers": self.response_headers,
+            "response_headers": dict(self.response_headers),
             "violations": [v.to_json() for v in self.violations],
             "unmatched": self.unmatched,
             "error": self.error,

@@ -192,9 +192,9 @@ class Mock:
 
     def auth(self, api: str) -> AuthSettings:
         """This API's authentication settings (``options: {auth: ...}``)."""
-        found: AuthSettings = self._derived(
-            "auth", api, lambda: AuthSettings.from_options(self.options(api))
-        )
+        found: AuthSettings | None = self._settings.get(("auth", api))  # asked every request
+        if found is None:
+            found = self._derived("auth", api, lambda: AuthSettings.from_options(self.options(api)))
         return found
 
     def callback_policy(self, api: str) -> CallbackPolicy:

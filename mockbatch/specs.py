@@ -192,6 +192,8 @@ class Operation:
         return violations(validator, body, "response")
 
 
+MISSING: Any = object()  # what :meth:`Memo.find` returns for a key it does not hold
+
 # The request bytes one Memo keeps: its keys are the requests' bodies, which it holds.
 MEMO_MAX_BYTES = 2 * 1024 * 1024
 
@@ -220,16 +222,31 @@ class Memo:
         return len(self._store)
 
     def get(self, key: Any, compute: Callable[[], Any], key_bytes: int = 0) -> Any:
+        """The value kept under ``key``, else ``compute()``'s, kept."""
         if key_bytes > self.max_key_bytes:
             return compute()
         found = self._store.get(key)
         if found is not None:
             return found[0]
-        value = compute()
+        return self.keep(key, compute(), key_bytes)
+
+    def find(self, key: Any) -> Any:
+        """The value kept under ``key``, or :data:`MISSING` (for callers on a hot path, which
+        would otherwise make a closure for :meth:`get` on every call)."""
+        found = self._store.get(key)
+        return MISSING if found is None else found[0]
+
+    def keep(self, key: Any, value: Any, key_bytes: int = 0) -> Any:
+        """Keep ``value`` under ``key`` (replacing what was kept), if the key is not too big;
+        returns ``value``."""
+        if key_bytes > self.max_key_bytes:
+            return value
         with self._lock:
-            if key not in self._store:
-                self._store[key] = (value, key_bytes)
-                self.held_bytes += key_bytes
+            old = self._store.pop(key, None)
+            if old is not None:
+                self.held_bytes -= old[1]
+            self._store[key] = (value, key_bytes)
+            self.held_bytes += key_bytes
             while len(self._store) > self.size or self.held_bytes > self.max_bytes:
                 oldest = next(iter(self._store))
                 self.held_bytes -= self._store.pop(oldest)[1]

@@ -56,9 +56,9 @@ def _schemathesis_imported_outside_pytester() -> None:
 
 @pytest.fixture(autouse=True)
 def _shared_request_parts_stay_unchanged() -> Iterator[None]:
-    """The dispatcher hands providers a parsed JSON body, query and path parameters that it
-    shares with every request sending the same bytes: no provider may change them. Every
-    request of every test is checked; one that a provider changed fails its test."""
+    """The dispatcher hands providers a parsed JSON body, query, path parameters and headers
+    that it shares with every request sending the same bytes: no provider may change them.
+    Every request of every test is checked; one that a provider changed fails its test."""
     changed: list[str] = []
     handle = ApiApp._handle
 
@@ -77,14 +77,15 @@ def _shared_request_parts_stay_unchanged() -> Iterator[None]:
         yield
     finally:
         ApiApp._handle = handle  # type: ignore[method-assign]
-    assert not changed, f"a provider changed a request's shared JSON, query or path: {changed}"
+    assert not changed, f"a provider changed a request's shared parts: {changed}"
 
 
 def _shared(call: Call) -> str | None:
     """The shared parts written down (None: nested too deeply to write)."""
     shared = call.json is not NO_BODY and len(call.body) <= SHARED_BODY  # bigger: not shared
     try:
-        return json.dumps((call.json if shared else None, call.query, call.path_params))
+        shown = (call.json if shared else None, call.query, call.path_params, call.headers)
+        return json.dumps(shown)
     except RecursionError:
         return None
 

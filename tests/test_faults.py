@@ -4,6 +4,7 @@ vanishing and expiring batches, rate limits. Faults come from scenarios or the c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from profiles import apis, error_format, poll
 from starlette.applications import Starlette
 
 from mockbatch import Scenario, ServerThread, VirtualClock
+from mockbatch.faults import KEYS_COUNTED, RateLimiter
 from mockbatch.mock import Mock
 
 DONE = "e35e06ee592d17a42dc9e6252a058617"
@@ -170,6 +172,29 @@ def test_rate_limit_per_key_with_headers(
     assert other_key.status_code == 200
     clock.advance(30)
     assert progress(client).status_code == 200
+
+
+def test_a_rate_limiter_counts_a_bounded_number_of_keys() -> None:
+    limiter = RateLimiter(limit=5, window=60)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    for i in range(3 * KEYS_COUNTED):  # a client making up a key per request
+        limiter.take(f"key-{i}", now)
+
+    assert KEYS_COUNTED // 2 <= len(limiter._windows) <= KEYS_COUNTED
+    assert "key-0" not in limiter._windows  # the oldest went first
+    assert limiter.take(f"key-{3 * KEYS_COUNTED - 1}", now)[:2] == (True, 3)
+
+
+def test_a_rate_limiter_drops_the_keys_of_past_windows_first() -> None:
+    limiter = RateLimiter(limit=5, window=60)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for i in range(KEYS_COUNTED):
+        limiter.take(f"key-{i}", now)
+
+    limiter.take("late", now + timedelta(seconds=60))
+
+    assert list(limiter._windows) == ["late"]
 
 
 def test_faults_from_a_scenario_survive_reset(client: httpx.Client, mock: Mock) -> None:

@@ -23,7 +23,7 @@ def http(mock: Mock, app: Any) -> httpx.Client:
 
 def memos(app: Any) -> list[Memo]:
     """Every memo the app keeps: each API's, and the iVvy provider's."""
-    found = [memo for api in app.apis.values() for memo in (api._validated, api._queries)]
+    found = [memo for api in app.apis.values() for memo in (api._requests, api._validated)]
     return [*found, app.apis["ivvy"].provider._checked]
 
 
