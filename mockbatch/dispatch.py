@@ -306,7 +306,8 @@ class ApiApp:
             payload = wirejson.dumps(body)
         length = body.length if isinstance(body, Stream) else len(payload)
         entry.status = reply.status
-        entry.response = None if unparsed else body
+        if not unparsed:
+            entry.answer_json = payload
         entry.response_headers, raw = _wire_headers(reply.headers)
         if length is not None:  # None: a stream of a size not known yet, sent chunked
             raw.append((b"content-length", str(length).encode()))

@@ -16,9 +16,9 @@ import hashlib
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Protocol
 
@@ -40,6 +40,39 @@ class ItemState(str, Enum):
 
 
 DONE = (ItemState.SUCCEEDED, ItemState.FAILED)
+
+
+class PollTimes:
+    """When each poll of a batch came, oldest first, as microseconds since the epoch: 8 bytes
+    a poll, as a client may poll one batch millions of times (a datetime each took 56)."""
+
+    __slots__ = ("_micros", "_last", "_last_micros")
+
+    def __init__(self, times: Iterable[datetime] = ()) -> None:
+        self._micros = array("q")
+        self._last: datetime | None = None
+        self._last_micros = 0
+        for when in times:
+            self.append(when)
+
+    def append(self, when: datetime) -> None:
+        """Add a poll at ``when`` (a timezone-aware time, as the clocks tell)."""
+        if when is not self._last:  # a virtual clock answers the same object until moved
+            self._last, self._last_micros = when, (when - _EPOCH) // _MICROSECOND
+        self._micros.append(self._last_micros)
+
+    def __len__(self) -> int:
+        return len(self._micros)
+
+    def __getitem__(self, index: int) -> datetime:
+        return _EPOCH + timedelta(microseconds=self._micros[index])
+
+    def __iter__(self) -> Iterator[datetime]:
+        return (_EPOCH + timedelta(microseconds=m) for m in self._micros)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +221,7 @@ class Batch:
     items: ItemSource
     created_at: datetime
     meta: dict[str, Any] = field(default_factory=dict)
-    poll_times: list[datetime] = field(default_factory=list)
+    poll_times: PollTimes = field(default_factory=PollTimes)
     paused: bool = False
     resumed: tuple[datetime, int] | None = None
     cancel: After | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -100,7 +101,8 @@ class Entry:
     body: bytes
     operation: str | None = None
     status: int | None = None
-    response: Any = None
+    answer: Any = None  # the answer's body as set (see ``response``)
+    answer_json: bytes | None = None  # ... or as sent, JSON (see ``response``)
     response_headers: Mapping[str, str] = NO_HEADERS
     violations: tuple[Violation, ...] = ()  # see :meth:`add_violations`
     unmatched: bool = False
@@ -126,6 +128,18 @@ class Entry:
             shown = dict(decoded) if self.masker is None else self.masker.shown(decoded)
             self.shown_headers = shown
         return shown
+
+    @property
+    def response(self) -> Any:
+        """The answer's body (None when it was not JSON: a file, a stream). An answer the
+        server sent is kept as its bytes and parsed on each read, so that the journal holds no
+        tree of objects per entry."""
+        sent = self.answer_json
+        return self.answer if sent is None else json.loads(sent)
+
+    @response.setter
+    def response(self, value: Any) -> None:
+        self.answer, self.answer_json = value, None
 
     def add_violations(self, found: Iterable[Violation]) -> None:
         """Add what the request or its answer broke (an entry that broke nothing, the usual

@@ -3,13 +3,23 @@ agreeing with item-by-item evaluation."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from mockbatch import VirtualClock
-from mockbatch.engine import After, Batch, Engine, GeneratedItems, ItemSpec, ItemState, ListItems
+from mockbatch.engine import (
+    After,
+    Batch,
+    Engine,
+    GeneratedItems,
+    ItemSpec,
+    ItemState,
+    ListItems,
+    PollTimes,
+)
 from mockbatch.scenarios import Generate, Outcome
 
 S, F, R, P, C = (
@@ -173,3 +183,15 @@ def test_a_completed_batch_s_kept_answers_go_when_it_changes(change: str) -> Non
         engine.set_meta(batch, "deleted", True)
         expected = {"items": 1, "meta": {"deleted": True}}
     assert frozen_reply(batch, "page", clock.now(), answer).body == expected
+
+
+def test_poll_times_keep_each_poll_exactly_in_8_bytes() -> None:
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    times = [start + timedelta(microseconds=7 * i + i * i) for i in range(10_000)]
+    polls = PollTimes(times)
+    polls.append(times[-1])  # two polls in the same microsecond
+
+    assert len(polls) == 10_001
+    assert (polls[0], polls[5_000], polls[-1]) == (times[0], times[5_000], times[-1])
+    assert list(polls)[:-1] == times
+    assert sys.getsizeof(polls._micros) <= 8 * 10_001 * 1.2 + 128

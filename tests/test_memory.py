@@ -3,6 +3,7 @@ memos are bounded by bytes, a completed batch keeps a few bodies, and a reset em
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from mockbatch.apis import FROZEN_MAX_BODIES
 from mockbatch.mock import Mock
+from mockbatch.registry import providers
 from mockbatch.specs import MEMO_MAX_BYTES, Memo
 from mockbatch.transport import InProcessTransport
 
@@ -123,3 +125,30 @@ def _parts(key: Any) -> list[bytes | str]:
     if isinstance(key, tuple):
         return [part for item in key for part in _parts(item)]
     return []
+
+
+def test_a_polling_clients_entries_share_what_it_sent_and_got(
+    mock: Mock, http: httpx.Client
+) -> None:
+    """The journal keeps 10,000 entries: a polling client's hold one copy of its request's
+    parts and of the answer's bytes, not one each (which a server touching them on every
+    request paid for in speed as well as memory)."""
+    method, path, body = providers()["ivvy"].profile.poll  # the shipped completed batch
+    for _ in range(3):
+        assert http.request(method, "/ivvy" + path, json=body).status_code == 200
+
+    first, second, third = mock.journal.entries()[-3:]
+    for part in ("sent_headers", "body", "query", "path", "answer_json"):
+        assert getattr(second, part) is getattr(first, part), part
+        assert getattr(third, part) is getattr(first, part), part
+    assert first.violations == () and first.answer is None
+    assert third.response == json.loads(third.answer_json)
+
+
+def test_an_entry_shows_the_answer_it_journaled_as_json(mock: Mock, http: httpx.Client) -> None:
+    answer = http.get("/check/v1/batch?limit=2", headers={"Authorization": "Bearer vfy_key"})
+
+    entry = mock.journal.entries()[-1]
+    assert entry.answer_json == answer.content
+    assert entry.response == answer.json()
+    assert entry.to_json()["response"] == answer.json()
