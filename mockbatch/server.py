@@ -20,15 +20,20 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
 DEFAULT_GRACE = 1.0
 
+Started = TypeVar("Started", bound="ServerThread")
+
 
 class ServerThread:
-    """``with ServerThread(app) as server: httpx.get(server.url + "/__mockbatch/health")``."""
+    """``with ServerThread(app) as server: httpx.get(server.url + "/__mockbatch/health")``.
+
+    A subclass that serves an app of its own (``record``'s proxy) inherits the start, stop and
+    ``with`` block, each returning the subclass."""
 
     def __init__(
         self, app: Any, *, host: str = "127.0.0.1", port: int = 0, grace: float = DEFAULT_GRACE
@@ -89,7 +94,7 @@ class ServerThread:
         for connection in list(state.connections):
             connection.transport.close()
 
-    def start(self) -> ServerThread:
+    def start(self: Started) -> Started:
         """Start serving; returns once the server accepts connections."""
         self._thread.start()
         while not self._server.started:
@@ -109,7 +114,7 @@ class ServerThread:
             self._thread.join(self.grace + 5)
         self._socket.close()
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self: Started) -> Started:
         return self.start()
 
     def __exit__(

@@ -69,6 +69,20 @@ def get(
     return started, bodies
 
 
+def counted(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Patch ``owner.name`` (a function of a batch or a state and an item's index, then
+    anything) to note each index it is called with; the list of those indexes."""
+    made: list[int] = []
+    real = getattr(owner, name)
+
+    def counting(batch: Any, index: int, *rest: Any) -> Any:
+        made.append(index)
+        return real(batch, index, *rest)
+
+    monkeypatch.setattr(owner, name, counting)
+    return made
+
+
 def test_a_stream_stops_when_the_client_goes() -> None:
     made: list[int] = []
 
@@ -113,14 +127,7 @@ def test_a_retrieve_reads_a_state_per_group_not_per_request(
     app, http = openai
     ids = [f"fail-{n}" if n % 10 == 0 else f"r-{n}" for n in range(5_000)]
     created = batch(http, jsonl(*ids))
-    reads: list[int] = []
-    real = Batch.state
-
-    def counting(self: Batch, index: int, now: Any) -> Any:
-        reads.append(index)
-        return real(self, index, now)
-
-    monkeypatch.setattr(Batch, "state", counting)
+    reads = counted(monkeypatch, Batch, "state")
     seen = []
     for _ in range(3):  # validating, in_progress, finalizing: the 3rd retrieve ends the requests
         reads.clear()
@@ -153,30 +160,45 @@ def test_an_output_file_is_sent_in_chunks(openai: tuple[Starlette, httpx.Client]
     assert app.state.mock.journal.entries()[-1].response is None
 
 
+# Per API: a big batch's ID, and what its items ask, answer and fail with (scenario keys).
+BIG: dict[str, dict[str, Any]] = {
+    "anthropic": {
+        "id": "msgbatch_big",
+        "input": {"custom_id": "r-{index}", "params": {"model": "m", "max_tokens": 9}},
+        "response": "ok",
+        "error": {"type": "api_error", "message": "failed"},
+    },
+    "openai": {
+        "id": "batch_big",
+        "meta": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini"},
+        "input": {
+            "custom_id": "r-{index}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": []},
+        },
+        "response": {},
+        "error": {"code": "server_error", "message": "failed"},
+    },
+}
+
+
+def big_app(api: str, count: int, *, fail_every: int = 3) -> Starlette:
+    """The mock serving ``api`` with one generated batch of ``count`` items (``BIG[api]``),
+    every ``fail_every``-th failing."""
+    shape = BIG[api]
+    generate = {k: shape[k] for k in ("input", "response", "error")}
+    batch = {"id": shape["id"], "created_at": "2025-12-31T00:00:00Z"}
+    if "meta" in shape:
+        batch["meta"] = shape["meta"]
+    batch["generate"] = {"count": count, **generate, "fail_every": fail_every}
+    scenarios = [Scenario.from_dict({"api": api, "batches": [batch]})]
+    return create_app(scenarios=scenarios, clock=VirtualClock(), apis=[api])
+
+
 def test_an_anthropic_results_file_too_big_to_keep_is_sent_in_chunks() -> None:
     count = FROZEN_MAX_ITEMS + 2_000
-    scenario = {
-        "api": "anthropic",
-        "batches": [
-            {
-                "id": "msgbatch_big",
-                "created_at": "2025-12-31T00:00:00Z",
-                "generate": {
-                    "count": count,
-                    "input": {
-                        "custom_id": "r-{index}",
-                        "params": {"model": "claude-sonnet-4-5", "max_tokens": 10},
-                    },
-                    "response": "ok",
-                    "fail_every": 7,
-                    "error": {"type": "api_error", "message": "failed"},
-                },
-            }
-        ],
-    }
-    app = create_app(
-        scenarios=[Scenario.from_dict(scenario)], clock=VirtualClock(), apis=["anthropic"]
-    )
+    app = big_app("anthropic", count, fail_every=7)
     path = "/anthropic/v1/messages/batches/msgbatch_big/results"
 
     first = get(app, path, ANTHROPIC_KEY)
@@ -193,40 +215,12 @@ def test_an_anthropic_results_file_too_big_to_keep_is_sent_in_chunks() -> None:
     assert b"".join(first[1]) == b"".join(again[1])
 
 
-def anthropic_big(count: int) -> Starlette:
-    scenario = {
-        "api": "anthropic",
-        "batches": [
-            {
-                "id": "msgbatch_big",
-                "created_at": "2025-12-31T00:00:00Z",
-                "generate": {
-                    "count": count,
-                    "input": {"custom_id": "r-{index}", "params": {"model": "m", "max_tokens": 9}},
-                    "response": "ok",
-                    "fail_every": 3,
-                    "error": {"type": "api_error", "message": "failed"},
-                },
-            }
-        ],
-    }
-    scenarios = [Scenario.from_dict(scenario)]
-    return create_app(scenarios=scenarios, clock=VirtualClock(), apis=["anthropic"])
-
-
 def test_a_big_results_files_first_chunk_costs_its_own_lines(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     count = FROZEN_MAX_ITEMS + 5_000
-    app = anthropic_big(count)
-    made: list[int] = []
-    real = anthropic_results.line
-
-    def counting(batch: Batch, index: int, now: Any, life: Any) -> Any:
-        made.append(index)
-        return real(batch, index, now, life)
-
-    monkeypatch.setattr(anthropic_results, "line", counting)
+    app = big_app("anthropic", count)
+    made = counted(monkeypatch, anthropic_results, "line")
     path = "/anthropic/v1/messages/batches/msgbatch_big/results"
 
     first = get(app, path, ANTHROPIC_KEY, made)
@@ -241,46 +235,12 @@ def test_a_big_results_files_first_chunk_costs_its_own_lines(
     assert b"".join(first[1]) == b"".join(again[1])
 
 
-def openai_big(count: int) -> Starlette:
-    scenario = {
-        "api": "openai",
-        "batches": [
-            {
-                "id": "batch_big",
-                "created_at": "2025-12-31T00:00:00Z",
-                "meta": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini"},
-                "generate": {
-                    "count": count,
-                    "input": {
-                        "custom_id": "r-{index}",
-                        "method": "POST",
-                        "url": "/v1/chat/completions",
-                        "body": {"model": "gpt-4o-mini", "messages": []},
-                    },
-                    "response": {},
-                    "fail_every": 3,
-                    "error": {"code": "server_error", "message": "failed"},
-                },
-            }
-        ],
-    }
-    scenarios = [Scenario.from_dict(scenario)]
-    return create_app(scenarios=scenarios, clock=VirtualClock(), apis=["openai"])
-
-
 def test_a_big_output_file_is_made_once_and_its_size_learnt(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     count = FROZEN_MAX_ITEMS + 3_000
-    app = openai_big(count)
-    made: list[int] = []
-    real = openai_results._line
-
-    def counting(batch: Batch, index: int, *rest: Any) -> Any:
-        made.append(index)
-        return real(batch, index, *rest)
-
-    monkeypatch.setattr(openai_results, "_line", counting)
+    app = big_app("openai", count)
+    made = counted(monkeypatch, openai_results, "_line")
     transport = InProcessTransport(app)
     with httpx.Client(transport=transport, base_url="http://mockbatch.test") as http:
         done = retrieve(http, "batch_big")

@@ -18,6 +18,7 @@ from ..errors import MockbatchError
 
 if TYPE_CHECKING:
     from .session import Exchange, Session
+    from .steps import StatusRead
 
 
 class Presence(str, Enum):
@@ -102,7 +103,8 @@ class Cost:
 
 class Lifecycle:
     """An API's lifecycle contract and its client flow. Subclasses set the class attributes
-    and implement the steps; :meth:`cancel` only when ``cancel_states`` is set."""
+    and implement the steps (:meth:`poll` only without ``status_read``); :meth:`cancel` only
+    when ``cancel_states`` is set."""
 
     order: ClassVar[Mapping[str, int]] = {}
     """Status -> rank: a status may only change to one of a higher rank."""
@@ -123,14 +125,18 @@ class Lifecycle:
     items: ClassVar[int] = 3
     """Items in the batch polled to its end (the cancelled one has one fewer)."""
     cost: ClassVar[Cost] = Cost(0, 0, "")
+    status_read: ClassVar[StatusRead | None] = None
+    """Where a batch's answer keeps its status, counts and total: what :meth:`poll` reads."""
 
     def create(self, http: Session, count: int) -> Created:
         """Create a batch of ``count`` items."""
         raise NotImplementedError
 
     def poll(self, http: Session, batch: Created) -> Snapshot:
-        """Read the batch's status once."""
-        raise NotImplementedError
+        """Read the batch's status once (by default, as ``status_read`` says)."""
+        if self.status_read is None:
+            raise NotImplementedError(f"{type(self).__name__} has no poll")
+        return self.status_read.read(http, batch)
 
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         """Read every results page there is now (``seen``: the latest poll)."""

@@ -1,11 +1,12 @@
-"""Reading results pages the common ways, for the providers' flows."""
+"""Reading results pages and lines the common ways, for the providers' flows."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from .contract import Item, Results
+from .contract import FlowError, Item, Results
 from .session import Exchange, Session, Shown
 
 MAX_PAGES = 100  # a server that always says there is more is stopped somewhere
@@ -36,3 +37,11 @@ def offset_pages(
             break
         offset += len(shown)
     return Results(True, tuple(found), tuple(exchanges))
+
+
+def json_line(text: str, exchange: Exchange) -> Any:
+    """One line of a JSONL results file, parsed; a :class:`FlowError` when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise FlowError(f"a results line is not JSON: {text[:100]}", exchange) from None

@@ -149,26 +149,24 @@ class Book:
 
     def created(self, batch_id: str) -> RecordedBatch:
         """The batch the client just created (a repeated create with the same ID: the same)."""
-        found = self.batches.get(batch_id)
-        if found is None:
-            found = RecordedBatch(batch_id, True, self._time())
-            self.batches[batch_id] = found
-        found._now = self.now
-        return found
+        return self._batch(batch_id, created=True)
 
     def seen(self, batch_id: str) -> RecordedBatch:
         """A batch an answer shows (first seen now if it is new: read, not created)."""
-        found = self.batches.get(batch_id)
-        if found is None:
-            found = RecordedBatch(batch_id, False, self._time())
-            self.batches[batch_id] = found
-        found._now = self.now
-        return found
+        return self._batch(batch_id, created=False)
 
     def poll(self, batch_id: str) -> RecordedBatch:
         """A request the mock counts as a poll of the batch (counted before it is read)."""
         found = self.seen(batch_id)
         found.polls += 1
+        return found
+
+    def _batch(self, batch_id: str, *, created: bool) -> RecordedBatch:
+        found = self.batches.get(batch_id)
+        if found is None:
+            found = RecordedBatch(batch_id, created, self._time())
+            self.batches[batch_id] = found
+        found._now = self.now
         return found
 
     def _time(self) -> datetime:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
@@ -28,9 +27,9 @@ class RecordError(MockbatchError):
     """``mockbatch record`` cannot start: an API it cannot record, an unreachable upstream."""
 
 
-class Recording:
+class Recording(ServerThread):
     """``with Recording("ivvy", upstream) as rec: ...; rec.write(path)``: the proxy at
-    ``rec.url`` while the block runs."""
+    ``rec.url`` while the block runs (a :class:`~mockbatch.server.ServerThread` serving it)."""
 
     def __init__(
         self,
@@ -65,18 +64,7 @@ class Recording:
             clock=self.clock,
             max_body=max_body,
         )
-        self.server = ServerThread(self.proxy, port=port)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self) -> Recording:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
+        super().__init__(self.proxy, port=port)
 
     def text(self) -> str:
         """The scenario recorded so far."""
@@ -88,17 +76,6 @@ class Recording:
         target = Path(path)
         target.write_text(self.text(), "utf-8")
         return target
-
-    def __enter__(self) -> Recording:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def probe_upstream(upstream: str) -> None:

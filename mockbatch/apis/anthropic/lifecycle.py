@@ -10,7 +10,7 @@ with ``cancel_initiated_at`` set.
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from ...lifecycle import (
@@ -25,7 +25,9 @@ from ...lifecycle import (
     Session,
     Snapshot,
 )
+from ...lifecycle.pages import json_line
 from ...lifecycle.session import pick
+from ...lifecycle.steps import StatusRead, numbered, post_cancel
 from .wire import ResultType
 
 MODEL = "claude-haiku-4-5"
@@ -49,9 +51,17 @@ class AnthropicLifecycle(Lifecycle):
     sums: ClassVar[dict[str, tuple[str, ...]]] = {"total": ("processing", *KINDS)}
     cancel_states = frozenset(KINDS)
     cost = Cost(2, 5, "2 creates, 1 cancel, 2 requests per poll (retrieve, results)")
+    status_read = StatusRead(
+        API + "/{id}",
+        "retrieve the batch",
+        frozenset({"ended"}),
+        within="request_counts",
+        status="processing_status",
+        show=SHOWN,
+    )
 
     def create(self, http: Session, count: int) -> Created:
-        keys = tuple(f"lifecycle-{i + 1}" for i in range(count))
+        keys = numbered(count)
         params = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "OK?"}]}
         body = {"requests": [{"custom_id": key, "params": params} for key in keys]}
         answer = http.request("POST", API, json=body, show=SHOWN)
@@ -59,16 +69,11 @@ class AnthropicLifecycle(Lifecycle):
         return Created(answer.field("id", str, "create a batch"), keys, answer.exchange)
 
     def poll(self, http: Session, batch: Created) -> Snapshot:
-        answer = http.request("GET", f"{API}/{batch.id}", show=SHOWN)
-        answer.expect("retrieve the batch")
-        status = answer.field("processing_status", str, "retrieve the batch")
-        found = answer.field("request_counts", dict, "retrieve the batch")
-        counts = {k: v for k, v in found.items() if isinstance(v, int)}
-        ended = status == "ended"
-        cancelled = ended and answer.json.get("cancel_initiated_at") is not None
-        return Snapshot(
-            status, counts, len(batch.keys), ended, answer.exchange, cancelled, answer.json
-        )
+        """As ``status_read`` says; the total is the number of requests, and an ended batch was
+        cancelled when its cancel was initiated."""
+        seen = super().poll(http, batch)
+        cancelled = seen.terminal and seen.body.get("cancel_initiated_at") is not None
+        return replace(seen, total=len(batch.keys), cancelled=cancelled)
 
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         answer = http.request("GET", f"{API}/{batch.id}/results")
@@ -80,16 +85,12 @@ class AnthropicLifecycle(Lifecycle):
         return Results(True, items, (answer.exchange,))
 
     def cancel(self, http: Session, batch: Created) -> Cancel:
-        answer = http.request("POST", f"{API}/{batch.id}/cancel", show=SHOWN)
-        return Cancel(answer.status == 200, answer.exchange, answer.text[:200])
+        return post_cancel(http, f"{API}/{batch.id}/cancel", show=SHOWN)
 
 
 def _item(text: str, exchange: Any) -> Item:
     """One results line: its custom_id and its result type."""
-    try:
-        line = json.loads(text)
-    except ValueError:
-        raise FlowError(f"a results line is not JSON: {text[:100]}", exchange) from None
+    line = json_line(text, exchange)
     result = line.get("result") if isinstance(line, dict) else None
     if not isinstance(result, dict) or not isinstance(line.get("custom_id"), str):
         raise FlowError(f"a results line has no custom_id or result: {text[:100]}", exchange)

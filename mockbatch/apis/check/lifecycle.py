@@ -25,6 +25,7 @@ from ...lifecycle import (
 )
 from ...lifecycle.pages import offset_pages
 from ...lifecycle.session import pick
+from ...lifecycle.steps import StatusRead, numbered, post_cancel
 
 PAGE = 2  # items a results page: three items take two pages
 FINISHED_ITEM = ("completed", "failed", "skipped")
@@ -55,9 +56,18 @@ class CheckLifecycle(Lifecycle):
     lists_all = True
     cancel_states = frozenset({"skipped", "processing", "completed", "failed"})
     cost = Cost(2, 5, "2 creates, 1 cancel, 1 read + 1-2 results pages per poll")
+    status_read = StatusRead(
+        "/v1/batch/{id}",
+        "read the batch",
+        frozenset(TERMINAL),
+        counts=rising,
+        total="totalItems",
+        cancelled="cancelled",
+        show=SHOWN,
+    )
 
     def create(self, http: Session, count: int) -> Created:
-        keys = tuple(f"lifecycle-{i + 1}" for i in range(count))
+        keys = numbered(count)
         items = [
             {"content": f"Water boils at 100 C at sea level ({key}).", "idempotencyKey": key}
             for key in keys
@@ -68,29 +78,12 @@ class CheckLifecycle(Lifecycle):
         answer.expect("create a batch", 200, 201, 202)
         return Created(answer.field("id", str, "create a batch"), keys, answer.exchange)
 
-    def poll(self, http: Session, batch: Created) -> Snapshot:
-        answer = http.request("GET", f"/v1/batch/{batch.id}", show=SHOWN)
-        answer.expect("read the batch")
-        status = answer.field("status", str, "read the batch")
-        body: dict[str, Any] = answer.json
-        counts = {k: body[k] for k in self.rising if isinstance(body.get(k), int)}
-        total = body.get("totalItems")
-        return Snapshot(
-            status,
-            counts,
-            total if isinstance(total, int) else None,
-            status in TERMINAL,
-            answer.exchange,
-            cancelled=status == "cancelled",
-        )
-
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         path = f"/v1/batch/{batch.id}/results"
         return offset_pages(http, path, items="items", limit=PAGE, item=_item, show=PAGE_SHOWN)
 
     def cancel(self, http: Session, batch: Created) -> Cancel:
-        answer = http.request("POST", f"/v1/batch/{batch.id}/cancel")
-        return Cancel(answer.status == 200, answer.exchange, answer.text[:200])
+        return post_cancel(http, f"/v1/batch/{batch.id}/cancel")
 
 
 def _item(found: dict[str, Any], exchange: Any) -> Item:

@@ -11,6 +11,7 @@ expired one's may be partial.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from ...lifecycle import (
@@ -25,7 +26,9 @@ from ...lifecycle import (
     Session,
     Snapshot,
 )
+from ...lifecycle.pages import json_line
 from ...lifecycle.session import pick
+from ...lifecycle.steps import StatusRead, numbered, post_cancel
 
 MODEL = "gpt-4o-mini"
 ENDPOINT = "/v1/chat/completions"
@@ -56,9 +59,18 @@ class OpenaiLifecycle(Lifecycle):
     parts = ("completed", "failed")
     cancel_states = frozenset({"succeeded", "failed", "batch_cancelled"})
     cost = Cost(2, 5, "2 uploads, 2 creates, 1 cancel, a retrieve per poll, 1-2 downloads")
+    status_read = StatusRead(
+        "/v1/batches/{id}",
+        "retrieve the batch",
+        frozenset(TERMINAL),
+        within="request_counts",
+        total="total",
+        cancelled="cancelled",
+        show=SHOWN,
+    )
 
     def create(self, http: Session, count: int) -> Created:
-        keys = tuple(f"lifecycle-{i + 1}" for i in range(count))
+        keys = numbered(count)
         lines = [_line(key) for key in keys]
         uploaded = http.request(
             "POST",
@@ -74,22 +86,9 @@ class OpenaiLifecycle(Lifecycle):
         return Created(created.field("id", str, "create a batch"), keys, created.exchange)
 
     def poll(self, http: Session, batch: Created) -> Snapshot:
-        answer = http.request("GET", f"/v1/batches/{batch.id}", show=SHOWN)
-        answer.expect("retrieve the batch")
-        status = answer.field("status", str, "retrieve the batch")
-        found = answer.field("request_counts", dict, "retrieve the batch")
-        counts = {k: v for k, v in found.items() if isinstance(v, int) and k != "total"}
-        started = answer.json.get("in_progress_at") is not None  # total is 0 until then
-        total = found.get("total") if started else None
-        return Snapshot(
-            status,
-            counts,
-            total if isinstance(total, int) else None,
-            status in TERMINAL,
-            answer.exchange,
-            cancelled=status == "cancelled",
-            body=answer.json,
-        )
+        """As ``status_read`` says; no total before the batch started (it is 0 until then)."""
+        seen = super().poll(http, batch)
+        return seen if seen.body.get("in_progress_at") is not None else replace(seen, total=None)
 
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         files = [seen.body.get(name) for name in ("output_file_id", "error_file_id")]
@@ -104,8 +103,7 @@ class OpenaiLifecycle(Lifecycle):
         return Results(bool(exchanges), tuple(items), tuple(exchanges))
 
     def cancel(self, http: Session, batch: Created) -> Cancel:
-        answer = http.request("POST", f"/v1/batches/{batch.id}/cancel")
-        return Cancel(answer.status == 200, answer.exchange, answer.text[:200])
+        return post_cancel(http, f"/v1/batches/{batch.id}/cancel")
 
 
 def _line(key: str) -> str:
@@ -115,10 +113,7 @@ def _line(key: str) -> str:
 
 def _item(text: str, exchange: Any) -> Item:
     """One line of an output or error file: its custom_id and what it came to."""
-    try:
-        line = json.loads(text)
-    except ValueError:
-        raise FlowError(f"a results line is not JSON: {text[:100]}", exchange) from None
+    line = json_line(text, exchange)
     if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
         raise FlowError(f"a results line has no custom_id: {text[:100]}", exchange)
     error = line.get("error")

@@ -27,6 +27,7 @@ from ...lifecycle import (
 )
 from ...lifecycle.pages import offset_pages
 from ...lifecycle.session import pick
+from ...lifecycle.steps import StatusRead, numbered
 from .wire import TERMINAL, BatchStatus, RecordStatus
 
 PAGE = 2
@@ -61,31 +62,24 @@ class RuntypeLifecycle(Lifecycle):
     lists_all = True
     cancel_states = frozenset(s.value for s in FINISHED_RECORD)
     cost = Cost(2, 5, "2 submits, 1 cancel, 1 status + 1-2 results pages per poll")
+    status_read = StatusRead(
+        "/v1/batch/status/{id}",
+        "read the status",
+        TERMINAL,
+        counts=rising,
+        total="totalRecords",
+        cancelled=BatchStatus.CANCELLED.value,
+        show=SHOWN,
+    )
 
     def create(self, http: Session, count: int) -> Created:
-        keys = tuple(f"lifecycle-{i + 1}" for i in range(count))
+        keys = numbered(count)
         flow = os.environ.get("MOCKBATCH_RUNTYPE_FLOW", "flow_mockbatch_lifecycle")
         records = [{"type": "mockbatch", "name": key} for key in keys]
         answer = http.request("POST", "/v1/batch/flow", json={"flowId": flow, "records": records})
         answer.expect("submit a batch")
         found = answer.field("batchExecutionId", str, "submit a batch")
         return Created(found, keys, answer.exchange)
-
-    def poll(self, http: Session, batch: Created) -> Snapshot:
-        answer = http.request("GET", f"/v1/batch/status/{batch.id}", show=SHOWN)
-        answer.expect("read the status")
-        status = answer.field("status", str, "read the status")
-        body: dict[str, Any] = answer.json
-        counts = {k: body[k] for k in self.rising if isinstance(body.get(k), int)}
-        total = body.get("totalRecords")
-        return Snapshot(
-            status,
-            counts,
-            total if isinstance(total, int) else None,
-            status in TERMINAL,
-            answer.exchange,
-            cancelled=status == BatchStatus.CANCELLED.value,
-        )
 
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         path = f"/v1/schedules/batch/{batch.id}/results"

@@ -26,6 +26,7 @@ from ...lifecycle import (
     Snapshot,
 )
 from ...lifecycle.session import pick
+from ...lifecycle.steps import StatusRead
 from .wire import BatchStatus, RunStatus
 
 PAGE = 2
@@ -59,6 +60,14 @@ class TriggerLifecycle(Lifecycle):
     parts = ("successfulRunCount", "failedRunCount")
     lists_all = True
     cost = Cost(1, 3, "1 trigger, 1 retrieve + 1-2 runs pages per poll")
+    status_read = StatusRead(
+        "/api/v1/batches/{id}",
+        "retrieve the batch",
+        frozenset(s.value for s in FINISHED_BATCH),
+        counts=rising,
+        total="runCount",
+        show=SHOWN,
+    )
 
     def create(self, http: Session, count: int) -> Created:
         task = os.environ.get("MOCKBATCH_TRIGGER_TASK", "mockbatch-lifecycle")
@@ -68,18 +77,6 @@ class TriggerLifecycle(Lifecycle):
         runs = answer.field("runs", list, "trigger a batch")
         keys = tuple(str(run.get("id")) for run in runs if isinstance(run, dict))
         return Created(answer.field("id", str, "trigger a batch"), keys, answer.exchange)
-
-    def poll(self, http: Session, batch: Created) -> Snapshot:
-        answer = http.request("GET", f"/api/v1/batches/{batch.id}", show=SHOWN)
-        answer.expect("retrieve the batch")
-        status = answer.field("status", str, "retrieve the batch")
-        body: dict[str, Any] = answer.json
-        counts = {k: body[k] for k in self.rising if isinstance(body.get(k), int)}
-        total = body.get("runCount")
-        finished = status in {s.value for s in FINISHED_BATCH}
-        return Snapshot(
-            status, counts, total if isinstance(total, int) else None, finished, answer.exchange
-        )
 
     def read_results(self, http: Session, batch: Created, seen: Snapshot) -> Results:
         items: list[Item] = []
