@@ -308,7 +308,7 @@ class ApiApp:
         entry.status = reply.status
         if not unparsed:
             entry.answer_json = payload
-        entry.response_headers, raw = _wire_headers(reply.headers)
+        entry.answer_headers, raw = _wire_headers(reply.headers)
         if length is not None:  # None: a stream of a size not known yet, sent chunked
             raw.append((b"content-length", str(length).encode()))
         self.mock.journal.answered(entry, length or 0)
@@ -414,24 +414,25 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def _wire_headers(headers: dict[str, str]) -> tuple[Mapping[str, str], list[Header]]:
-    """An answer's headers as journaled (names lower-cased) and as sent (``content-type``
-    first, JSON unless the answer says otherwise; ``content-length`` is added to them)."""
+def _wire_headers(headers: dict[str, str]) -> tuple[Mapping[str, str] | str, list[Header]]:
+    """An answer's headers as journaled (see :attr:`Entry.response_headers`: names
+    lower-cased, ``name: value`` lines) and as sent (``content-type`` first, JSON unless the
+    answer says otherwise; ``content-length`` is added to them)."""
     if not headers:
         return NO_HEADERS, [_JSON]
     ctype = headers.get("content-type")
     raw = [_JSON] if ctype is None else [(b"content-type", ctype.encode("latin-1"))]
-    shown = {}
+    shown = []
     for name, value in headers.items():
         names = _NAMES.get(name)
         if names is None:
             names = (name.lower(), name.lower().encode("latin-1"))
             if len(_NAMES) < NAMES_KEPT:
                 _NAMES[name] = names
-        shown[names[0]] = value
+        shown.append(f"{names[0]}: {value}")
         if name != "content-type":
             raw.append((names[1], value.encode("latin-1")))
-    return shown, raw
+    return "\n".join(shown), raw
 
 
 async def _send(

@@ -46,7 +46,7 @@ class PollTimes:
     """When each poll of a batch came, oldest first, as microseconds since the epoch: 8 bytes
     a poll, as a client may poll one batch millions of times (a datetime each took 56)."""
 
-    __slots__ = ("_micros", "_last", "_last_micros")
+    __slots__ = ("_last", "_last_micros", "_micros")
 
     def __init__(self, times: Iterable[datetime] = ()) -> None:
         self._micros = array("q")

@@ -103,7 +103,7 @@ class Entry:
     status: int | None = None
     answer: Any = None  # the answer's body as set (see ``response``)
     answer_json: bytes | None = None  # ... or as sent, JSON (see ``response``)
-    response_headers: Mapping[str, str] = NO_HEADERS
+    answer_headers: Mapping[str, str] | str = NO_HEADERS  # see ``response_headers``
     violations: tuple[Violation, ...] = ()  # see :meth:`add_violations`
     unmatched: bool = False
     error: str | None = None
@@ -128,6 +128,20 @@ class Entry:
             shown = dict(decoded) if self.masker is None else self.masker.shown(decoded)
             self.shown_headers = shown
         return shown
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """The answer's own headers (names lower-cased; not ``content-length``, nor the
+        ``content-type`` of a JSON answer that did not set one). An answer the server sent
+        keeps them as one string of ``name: value`` lines, read into a mapping when asked."""
+        found = self.answer_headers
+        if isinstance(found, str):
+            return dict(line.split(": ", 1) for line in found.split("\n"))
+        return found
+
+    @response_headers.setter
+    def response_headers(self, value: Mapping[str, str]) -> None:
+        self.answer_headers = value
 
     @property
     def response(self) -> Any:

@@ -152,3 +152,6 @@ def test_an_entry_shows_the_answer_it_journaled_as_json(mock: Mock, http: httpx.
     assert entry.answer_json == answer.content
     assert entry.response == answer.json()
     assert entry.to_json()["response"] == answer.json()
+    limits = {k: v for k, v in answer.headers.items() if k.startswith("x-ratelimit-")}
+    assert len(limits) == 3 and isinstance(entry.answer_headers, str)  # one object, not four
+    assert entry.response_headers == limits == entry.to_json()["response_headers"]

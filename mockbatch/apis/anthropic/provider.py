@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 JSONL = "application/x-jsonl"
 ORGANIZATION = "00000000-0000-4000-8000-00006d6f636b"  # anthropic-organization-id, fixed
 _BATCH = re.compile(r"/v1/messages/batches/(?P<id>[^/]+)(?P<action>/results|/cancel)?$")
+HOSTS_KEPT = 256  # Host headers whose check is remembered
+_HOSTS: dict[str, str] = {}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -234,6 +236,9 @@ class AnthropicProvider(Provider):
 def _base(call: Call) -> str:
     """The mock's own URL for this API, from the request's Host and the mount's prefix."""
     host = call.headers.get("host", "")
-    if not _HOST.fullmatch(host):
-        host = "127.0.0.1"
-    return f"http://{host}{call.prefix}"
+    shown = _HOSTS.get(host)
+    if shown is None:  # checked once per Host: clients send the same one every time
+        shown = host if _HOST.fullmatch(host) else "127.0.0.1"
+        if len(_HOSTS) < HOSTS_KEPT:
+            _HOSTS[host] = shown
+    return f"http://{shown}{call.prefix}"
