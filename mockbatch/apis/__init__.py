@@ -7,6 +7,8 @@ client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -113,6 +115,7 @@ class Stream:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
                 if not chunk:  # a look: the loop turns once (a hang-up is seen by the next)
+                    _let_others_run()
                     await asyncio.sleep(0)
                     continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -120,6 +123,14 @@ class Stream:
                     await asyncio.sleep(0)
         finally:
             watcher.cancel()
+
+
+def _let_others_run() -> None:
+    """Give the CPU (and the GIL) to whoever else is ready to run: on a busy machine, or with
+    the server in a thread of the test's process, the client that has its lines and is about
+    to hang up may be waiting for the very CPU the next lines would take."""
+    if sys.platform != "win32":
+        os.sched_yield()
 
 
 def chunked(
