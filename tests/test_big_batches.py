@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from mockbatch import Scenario, VirtualClock, create_app
 from mockbatch.apis import FROZEN_MAX_ITEMS, Stream, chunked
 from mockbatch.apis.anthropic import results as anthropic_results
-from mockbatch.apis.linefile import FIRST_CHUNK
+from mockbatch.apis.linefile import FIRST_CHUNK, HEAD_BYTES
 from mockbatch.apis.openai import results as openai_results
 from mockbatch.engine import Batch
 from mockbatch.transport import InProcessTransport
@@ -211,8 +211,16 @@ def test_an_anthropic_results_file_too_big_to_keep_is_sent_in_chunks() -> None:
         assert headers["status"] == "200", content[:300]
         assert content.count(b"\n") == count
         assert content.count(b'"type":"errored"') == count // 7
-        assert len(bodies) > 2 and max(map(len, bodies)) < CHUNK + 1024
+        assert len(bodies) > 2 and max(map(len, bodies[1:])) < CHUNK + 1024
+    assert len(first[1][0]) < CHUNK  # the first lines go out soon
+    assert len(again[1][0]) == len(anthropic_head(again[1])) > CHUNK  # the kept head: one piece
     assert b"".join(first[1]) == b"".join(again[1])
+
+
+def anthropic_head(bodies: list[bytes]) -> bytes:
+    """The whole lines of the file's first ``HEAD_BYTES``."""
+    start = b"".join(bodies)[:HEAD_BYTES]
+    return start[: start.rindex(b"\n") + 1]
 
 
 def test_a_big_results_files_first_chunk_costs_its_own_lines(

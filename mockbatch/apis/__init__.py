@@ -7,6 +7,8 @@ client-behaviour assertions), and :func:`frozen_reply`. The contract itself is
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -69,12 +71,22 @@ class Reply:
     )
 
 
+STEP = 1024
+"""Bytes of lines made between two looks at the client while a stream's first chunks grow
+(other requests are let in, a hang-up is seen): :func:`chunked` yields an empty chunk."""
+TURNS = 3
+"""Turns of the event loop a :class:`Stream` lets pass after sending a chunk, before making the
+next: one reads the socket (a hang-up wakes the task that receives it), a next one runs that
+task; uvloop and asyncio order the two differently, and three turns cover both."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stream:
     """A reply body sent in chunks as they are made, so that a big file (a million results)
     is never whole in memory: ``chunks`` yields its bytes, ``length`` of them in all (the
     ``content-length``; None: not known before the end, sent chunked). Each chunk is made
-    under ``lock`` (the engine's), as handlers are."""
+    under ``lock`` (the engine's), as handlers are; an empty one is not sent (a moment to let
+    other requests in and to see that the client has gone, see :func:`chunked`)."""
 
     chunks: Iterable[bytes]
     length: int | None
@@ -102,28 +114,52 @@ class Stream:
                 if chunk is None:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
+                if not chunk:  # a look: the loop turns once (a hang-up is seen by the next)
+                    _let_others_run()
+                    await asyncio.sleep(0)
+                    continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await asyncio.sleep(0)
+                for _ in range(TURNS):
+                    await asyncio.sleep(0)
         finally:
             watcher.cancel()
 
 
+def _let_others_run() -> None:
+    """Give the CPU (and the GIL) to whoever else is ready to run: on a busy machine, or with
+    the server in a thread of the test's process, the client that has its lines and is about
+    to hang up may be waiting for the very CPU the next lines would take."""
+    if sys.platform != "win32":
+        os.sched_yield()
+
+
 def chunked(
-    pieces: Iterable[bytes], size: int = 16 * 1024, *, first: int | None = None
+    pieces: Iterable[bytes],
+    size: int = 16 * 1024,
+    *,
+    first: int | None = None,
+    step: int | None = None,
 ) -> Iterator[bytes]:
     """``pieces`` (lines...) joined into chunks of about ``size`` bytes; with ``first``, the
     first chunk is about that big and each next one twice the last, up to ``size`` (the first
-    lines go out sooner, and a client that hangs up early stops the making sooner)."""
+    lines go out sooner, and a client that hangs up early stops the making sooner); with
+    ``step``, while the chunks grow, an empty chunk after each ``step`` bytes of one (a
+    :class:`Stream` then looks at its client without sending: a client that hangs up after
+    the first lines stops the making within a few steps, while one that reads the whole file
+    is not slowed by looks past the first chunks, which cost it a tenth of its time)."""
     held: list[bytes] = []
-    count = 0
+    count = looked = 0
     wanted = min(first or size, size)
     for piece in pieces:
         held.append(piece)
         count += len(piece)
         if count >= wanted:
             yield b"".join(held)
-            held, count = [], 0
+            held, count, looked = [], 0, 0
             wanted = min(2 * wanted, size)
+        elif step is not None and wanted < size and count - looked >= step:
+            looked = count
+            yield b""
     if held:
         yield b"".join(held)
 

@@ -15,11 +15,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from . import Stream, chunked
+from . import STEP, Stream, chunked
 
 HEAD_BYTES = 64 * 1024
 FIRST_CHUNK = 2 * 1024  # the first chunk of made lines; each next one twice as big, to 16 KiB
-PIECE = 16 * 1024  # a kept head is sent in chunks of this size, as chunked() makes them
 
 # The file's lines from a position on (0: the start): each with the position its next line
 # is made from (e.g. the index of the request after the line's).
@@ -70,12 +69,11 @@ def _chunks(
 ) -> Iterator[bytes]:
     """The file in chunks: the kept head as it is, then the lines made; the size kept."""
     if head is None:
-        yield from chunked(_first(cache, key, lines), first=FIRST_CHUNK)
+        yield from chunked(_first(cache, key, lines), first=FIRST_CHUNK, step=STEP)
         return
-    for start in range(0, len(head.data), PIECE):
-        yield head.data[start : start + PIECE]
+    yield head.data  # in one piece, as a file small enough to keep is sent
     size = len(head.data)
-    for chunk in chunked((line for _, line in lines(head.rest)), first=FIRST_CHUNK):
+    for chunk in chunked((line for _, line in lines(head.rest)), first=FIRST_CHUNK, step=STEP):
         size += len(chunk)
         yield chunk
     head.size = size
