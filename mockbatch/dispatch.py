@@ -46,10 +46,11 @@ class PayloadTooLarge(ApiError):
 
 
 class RateLimit(NamedTuple):
-    """What the rate limit made of a request: headers for its answer, and the 429 to answer
-    instead (None: allowed)."""
+    """What the rate limit made of a request: headers for its answer (as journaled, ``name:
+    value`` lines, and as sent), and the 429 to answer instead (None: allowed)."""
 
-    headers: dict[str, str]
+    shown: str
+    sent: tuple[Header, ...]
     refusal: ApiError | None = None
 
 
@@ -66,7 +67,7 @@ class Prepared(NamedTuple):
     violations: tuple[Violation, ...]
 
 
-UNLIMITED = RateLimit({})  # no rate limit: nothing to add to the answer, never refused
+UNLIMITED = RateLimit("", ())  # no rate limit: nothing to add to the answer, never refused
 
 
 class ApiApp:
@@ -119,9 +120,7 @@ class ApiApp:
         if reply is None:
             await _drop(send)
             return
-        if limit.headers:
-            reply.headers.update(limit.headers)
-        payload, raw = self._journal_answer(reply, entry)
+        payload, raw = self._journal_answer(reply, entry, limit)
         self.mock.outbox.poke()  # a poll may have completed a batch that calls back
         await _send(send, reply, payload, raw, receive)
 
@@ -156,13 +155,9 @@ class ApiApp:
         key, now = self.provider.api_key(headers), self.mock.clock.now()
         with self.mock.engine.lock:
             allowed, remaining, reset_in, reset_at = limiter.take(key, now)
-        found = {
-            "x-ratelimit-limit": limiter.limit_text,
-            "x-ratelimit-remaining": str(remaining),
-            "x-ratelimit-reset": str(reset_at),
-        }
+        shown, sent = limiter.headers(remaining, reset_at)
         if allowed or not limiter.enforce:
-            return RateLimit(found)
+            return RateLimit(shown, sent)
         wait = max(1, math.ceil(reset_in))
         refusal = ApiError(
             429,
@@ -170,7 +165,7 @@ class ApiApp:
             details={"retry_after": wait},
             headers={"retry-after": str(wait)},
         )
-        return RateLimit(found, refusal)
+        return RateLimit(shown, sent, refusal)
 
     async def _serve(
         self,
@@ -293,9 +288,11 @@ class ApiApp:
         reply.headers.update(error.headers)
         return reply
 
-    def _journal_answer(self, reply: Reply, entry: Entry) -> tuple[bytes, list[Header]]:
+    def _journal_answer(
+        self, reply: Reply, entry: Entry, limit: RateLimit
+    ) -> tuple[bytes, list[Header]]:
         """Journal the answer (and, with ``check_responses``, its contract violations); its
-        bytes and its headers as sent."""
+        bytes and its headers as sent (the rate limit's after the answer's own)."""
         body = reply.body
         unparsed = isinstance(body, (bytes, Stream))
         if reply.raw is not None:
@@ -309,6 +306,10 @@ class ApiApp:
         if not unparsed:
             entry.answer_json = payload
         entry.answer_headers, raw = _wire_headers(reply.headers)
+        if limit.sent:
+            raw.extend(limit.sent)
+            own = entry.answer_headers
+            entry.answer_headers = f"{own}\n{limit.shown}" if own else limit.shown
         if length is not None:  # None: a stream of a size not known yet, sent chunked
             raw.append((b"content-length", str(length).encode()))
         self.mock.journal.answered(entry, length or 0)

@@ -223,6 +223,7 @@ def _latency(fault: Fault, rng: random.Random) -> float:
     return float(fault.latency or 0.0)
 
 
+HeaderPair = tuple[bytes, bytes]
 KEYS_COUNTED = 10_000  # API keys a rate limiter counts at once (see RateLimiter._forget)
 
 
@@ -234,10 +235,25 @@ class RateLimiter:
     window: float
     enforce: bool = True  # False: only report the count in the headers, never refuse
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
-    limit_text: str = field(init=False, default="")  # ``limit`` as its header shows it
+    # The headers' parts that stay the same through a window: (its reset time, the text before
+    # the remaining count, the text after it, the limit's and the reset's encoded headers).
+    _parts: tuple[int, str, str, HeaderPair, HeaderPair] | None = None
 
-    def __post_init__(self) -> None:
-        self.limit_text = str(self.limit)
+    def headers(self, remaining: int, reset_at: int) -> tuple[str, tuple[HeaderPair, ...]]:
+        """The ``x-ratelimit-*`` headers of an answer: as journaled (``name: value`` lines)
+        and as sent."""
+        parts = self._parts
+        if parts is None or parts[0] != reset_at:
+            parts = self._parts = (
+                reset_at,
+                f"x-ratelimit-limit: {self.limit}\nx-ratelimit-remaining: ",
+                f"\nx-ratelimit-reset: {reset_at}",
+                (b"x-ratelimit-limit", b"%d" % self.limit),
+                (b"x-ratelimit-reset", b"%d" % reset_at),
+            )
+        _, before, after, limit, reset = parts
+        shown = f"{before}{remaining}{after}"
+        return shown, (limit, (b"x-ratelimit-remaining", b"%d" % remaining), reset)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RateLimiter | None:

@@ -179,6 +179,9 @@ class Mock:
 
     def options(self, api: str) -> dict[str, Any]:
         """This API's ``options`` merged over its scenarios (later files win)."""
+        kept: dict[str, Any] | None = self._settings.get(("options", api))  # asked often
+        if kept is not None:
+            return kept
 
         def merge() -> dict[str, Any]:
             merged: dict[str, Any] = {}
@@ -250,6 +253,8 @@ class Mock:
         return any(f.stall for f in self.faults.for_batch(batch.api, batch.id))
 
     def _gone(self, batch: Batch, now: datetime) -> bool:
+        if not self.faults.all:  # asked at every poll: no fault, nothing to look for
+            return False
         for fault in self.faults.for_batch(batch.api, batch.id):
             if fault.vanish_after_polls is not None and batch.polls > fault.vanish_after_polls:
                 return True

@@ -28,6 +28,7 @@ from .wire import ARCHIVE, AnthropicError, Status, error_body, error_type, reque
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ...auth import AuthSettings
     from ...journal import Entry
     from ...lifecycle import Lifecycle
     from ...scenarios import Scenario
@@ -38,6 +39,9 @@ ORGANIZATION = "00000000-0000-4000-8000-00006d6f636b"  # anthropic-organization-
 _BATCH = re.compile(r"/v1/messages/batches/(?P<id>[^/]+)(?P<action>/results|/cancel)?$")
 HOSTS_KEPT = 256  # Host headers whose check is remembered
 _HOSTS: dict[str, str] = {}
+CHECKS_KEPT = 256  # passing key and version checks remembered
+_PASSED: dict[tuple[str | None, ...], tuple[AuthSettings, str]] = {}
+VERSION = "anthropic-version"
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -81,7 +85,7 @@ class AnthropicProvider(Provider):
         now, base = self.ctx.now(), _base(call)
         # Ended, the object changes only with the URL it is read at and when it is archived;
         # a body kept is an ended batch's, so it is looked up before the lifecycle is worked out.
-        key = f"retrieve {base} {now >= batch.created_at + ARCHIVE}"
+        key = f"retrieve {base} {now >= _archived_at(batch)}"
         kept = kept_reply(batch, key)
         if kept is not None:
             return kept
@@ -130,8 +134,17 @@ class AnthropicProvider(Provider):
     # -- shared -------------------------------------------------------------------------------
 
     def _check(self, call: Call) -> str:
-        """The key and version checks; the version the request speaks."""
-        return authenticate(self.ctx.auth(), call.headers)
+        """The key and version checks; the version the request speaks (a passing check is
+        remembered by the headers it reads, while the auth settings stay the same)."""
+        settings, headers = self.ctx.auth(), call.headers
+        sent = (headers.get("x-api-key"), headers.get("authorization"), headers.get(VERSION))
+        kept = _PASSED.get(sent)
+        if kept is not None and kept[0] is settings:
+            return kept[1]
+        version = authenticate(settings, headers)
+        if len(_PASSED) < CHECKS_KEPT:
+            _PASSED[sent] = (settings, version)
+        return version
 
     def _found(self, call: Call) -> Batch:
         return self._visible(self.ctx.get(call.path_params["message_batch_id"]), call)
@@ -231,6 +244,14 @@ class AnthropicProvider(Provider):
         "deleteMessageBatch": _delete,
         "getMessageBatchResults": _results,
     }
+
+
+def _archived_at(batch: Batch) -> datetime:
+    """When the batch's results are archived (worked out once)."""
+    found: datetime | None = batch.cache.get("archived_at")
+    if found is None:
+        found = batch.cache["archived_at"] = batch.created_at + ARCHIVE
+    return found
 
 
 def _base(call: Call) -> str:

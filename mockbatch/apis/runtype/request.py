@@ -34,8 +34,10 @@ def authorize(ctx: Context, call: Call) -> None:
     scheme, _, rest = raw.partition(" ")
     key = rest.strip() if scheme.lower() == "bearer" else ("" if rest else raw)
     settings = ctx.auth()
-    forbidden = (*settings.forbidden, *ctx.options().get("forbidden_keys", ()))
-    settings = replace(settings, forbidden=frozenset(forbidden))
+    also_forbidden = ctx.options().get("forbidden_keys")
+    if also_forbidden:  # a scenario's own list, besides the auth settings'
+        forbidden = frozenset((*settings.forbidden, *also_forbidden))
+        settings = replace(settings, forbidden=forbidden)
     verdict = judge(settings, key, well_formed=key.startswith("rt_") or key == DOCS_KEY)
     if verdict is Verdict.FORBIDDEN:
         raise RuntypeError(
