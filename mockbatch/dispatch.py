@@ -328,7 +328,8 @@ def _decode(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def _declared(operation: Operation, headers: dict[str, str]) -> tuple[str | None, ...]:
     """The values of the headers ``operation`` declares (part of what its check reads)."""
-    return tuple(map(headers.get, operation.header_names))
+    names = operation.header_names
+    return tuple(map(headers.get, names)) if names else ()
 
 
 def _parse_query(raw: str) -> dict[str, list[str]]:

@@ -242,7 +242,8 @@ class Journal:
             entry.size = len(body)
             self._entries.append(entry)
             self._bytes += entry.size
-            self._trim()
+            if len(self._entries) > self.limit or self._bytes > self.max_bytes:
+                self._trim()
             return entry
 
     def answered(self, entry: Entry, response_bytes: int) -> None:
@@ -250,7 +251,8 @@ class Journal:
         with self._lock:
             entry.size += response_bytes
             self._bytes += response_bytes
-            self._trim()
+            if self._bytes > self.max_bytes:
+                self._trim()
 
     def shown(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``headers`` as an entry shows them: masked, unless the journal keeps secrets."""
