@@ -128,7 +128,11 @@ class ApiApp:
         """(the request's raw headers, decoded): both shared by the requests sending the same
         ones, so that the journal holds them once (providers never change them)."""
         key = tuple(raw)
-        found: tuple[tuple[Header, ...], dict[str, str]] = self._headers.find(key)
+        try:
+            found: tuple[tuple[Header, ...], dict[str, str]] = self._headers.find(key)
+        except TypeError:  # pairs as lists, which the ASGI spec allows a server to send
+            key = tuple((bytes(name), bytes(value)) for name, value in raw)
+            found = self._headers.find(key)
         if found is MISSING:
             size = sum(len(name) + len(value) for name, value in raw)
             found = self._headers.keep(key, (key, _decode(raw)), 2 * size)

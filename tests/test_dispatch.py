@@ -179,3 +179,32 @@ def test_a_small_body_is_parsed_once_and_its_json_shared_as_parsed(
     first, second = seen
     assert first.json is second.json and first.json == poll
     assert first.query is second.query and first.path_params is second.path_params
+
+
+def test_headers_sent_as_lists_are_read_as_pairs(app: Starlette, mock: Mock) -> None:
+    """The ASGI spec lets a server send each header as a two-item list: they are remembered,
+    shared and journaled as pairs, like tuples."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b'{"async": "unknown"}', "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": BATCH,
+        "root_path": "",
+        "query_string": b"action=progress",
+        "headers": [[b"content-type", b"application/json"], [b"x-test", b"1"]],
+    }
+    for _ in range(2):
+        asyncio.run(app(dict(scope), receive, send))
+
+    bodies = [json.loads(m["body"]) for m in sent if m["type"] == "http.response.body"]
+    assert [b["specificCode"] for b in bodies] == [24105, 24105]  # iVvy's: no such batch
+    first, second = mock.journal.entries()[-2:]
+    assert first.headers == {"content-type": "application/json", "x-test": "1"}
+    assert first.sent_headers is second.sent_headers
