@@ -142,7 +142,7 @@ class AnthropicProvider(Provider):
         if kept is not None and kept[0] is settings:
             return kept[1]
         version = authenticate(settings, headers)
-        if len(_PASSED) < CHECKS_KEPT:
+        if sent in _PASSED or len(_PASSED) < CHECKS_KEPT:  # a new mock's settings replace
             _PASSED[sent] = (settings, version)
         return version
 
