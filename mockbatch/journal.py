@@ -104,7 +104,7 @@ class Entry:
     answer: Any = None  # the answer's body as set (see ``response``)
     answer_json: bytes | None = None  # ... or as sent, JSON (see ``response``)
     answer_headers: Mapping[str, str] | str = NO_HEADERS  # see ``response_headers``
-    violations: tuple[Violation, ...] = ()  # see :meth:`add_violations`
+    broken: tuple[Violation, ...] = ()  # see ``violations``
     unmatched: bool = False
     error: str | None = None
     kind: str = "request"  # or "callback": a delivery attempt the mock made
@@ -130,14 +130,14 @@ class Entry:
         return shown
 
     @property
-    def response_headers(self) -> Mapping[str, str]:
+    def response_headers(self) -> dict[str, str]:
         """The answer's own headers (names lower-cased; not ``content-length``, nor the
         ``content-type`` of a JSON answer that did not set one). An answer the server sent
         keeps them as one string of ``name: value`` lines, read into a mapping when asked."""
         found = self.answer_headers
         if isinstance(found, str):
             return dict(line.split(": ", 1) for line in found.split("\n"))
-        return found
+        return dict(found)
 
     @response_headers.setter
     def response_headers(self, value: Mapping[str, str]) -> None:
@@ -160,7 +160,17 @@ class Entry:
         one, holds no list of its own)."""
         more = tuple(found)
         if more:
-            self.violations = (*self.violations, *more)
+            self.broken = (*self.broken, *more)
+
+    @property
+    def violations(self) -> list[Violation]:
+        """What the request or its answer broke, in a new list (add with
+        :meth:`add_violations`)."""
+        return list(self.broken)
+
+    @violations.setter
+    def violations(self, value: Iterable[Violation]) -> None:
+        self.broken = tuple(value)
 
     def body_json(self) -> dict[str, Any]:
         try:
@@ -181,7 +191,7 @@ class Entry:
             "operation": self.operation,
             "status": self.status,
             "response": self.response,
-            "response_headers": dict(self.response_headers),
+            "response_headers": self.response_headers,
             "violations": [v.to_json() for v in self.violations],
             "unmatched": self.unmatched,
             "error": self.error,

@@ -141,7 +141,7 @@ def test_a_polling_clients_entries_share_what_it_sent_and_got(
     for part in ("sent_headers", "body", "query", "path", "answer_json"):
         assert getattr(second, part) is getattr(first, part), part
         assert getattr(third, part) is getattr(first, part), part
-    assert first.violations == () and first.answer is None
+    assert first.broken == () and first.violations == [] and first.answer is None
     assert third.response == json.loads(third.answer_json)
 
 
