@@ -11,6 +11,7 @@ import asyncio
 import math
 import traceback
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
@@ -19,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from . import wirejson
 from .apis import NO_BODY, Call, Reply, Stream
 from .errors import ApiError, MethodNotAllowed, NotFound, Violation
-from .faults import Action
+from .faults import Action, Header
 from .journal import NO_HEADERS, Entry
 from .mock import Mock
 from .provider import Provider
@@ -31,7 +32,6 @@ NAMES_KEPT = 256  # answer header names whose lower-cased forms are remembered
 SHARED_BODY = 4096  # bodies up to this many bytes are parsed once and their JSON shared
 PARSED_WEIGHT = 8  # what a parsed body weighs in memory, roughly, per byte of its JSON
 
-Header = tuple[bytes, bytes]
 _JSON: Header = (b"content-type", b"application/json")
 _NAMES: dict[str, tuple[str, bytes]] = {}  # an answer header's name -> its lower-cased forms
 
@@ -109,7 +109,7 @@ class ApiApp:
         sent_headers, headers = self._headers_of(scope["headers"])
         body, too_large = await read_body(receive, self.max_body)
         entry = self._record(scope, sent_headers, body)
-        limit = self._rate_limit(headers)
+        limit = self._rate_limit(headers, entry.time)
         try:
             reply = await self._serve(path, headers, body, entry, too_large, limit.refusal)
         except ApiError as error:
@@ -151,12 +151,13 @@ class ApiApp:
             body=body,
         )
 
-    def _rate_limit(self, headers: dict[str, str]) -> RateLimit:
-        """Count the request against its key's window (every request counts, routed or not)."""
+    def _rate_limit(self, headers: dict[str, str], now: datetime) -> RateLimit:
+        """Count the request, which came ``now``, against its key's window (every request
+        counts, routed or not)."""
         limiter = self.mock.rate_limiter(self.provider.name, self.provider.default_rate_limit)
         if limiter is None:
             return UNLIMITED
-        key, now = self.provider.api_key(headers), self.mock.clock.now()
+        key = self.provider.api_key(headers)
         with self.mock.engine.lock:
             allowed, remaining, reset_in, reset_at = limiter.take(key, now)
         shown, sent = limiter.headers(remaining, reset_at)

@@ -223,7 +223,7 @@ def _latency(fault: Fault, rng: random.Random) -> float:
     return float(fault.latency or 0.0)
 
 
-HeaderPair = tuple[bytes, bytes]
+Header = tuple[bytes, bytes]  # an HTTP header as sent: (name, value)
 KEYS_COUNTED = 10_000  # API keys a rate limiter counts at once (see RateLimiter._forget)
 
 
@@ -237,9 +237,9 @@ class RateLimiter:
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
     # The headers' parts that stay the same through a window: (its reset time, the text before
     # the remaining count, the text after it, the limit's and the reset's encoded headers).
-    _parts: tuple[int, str, str, HeaderPair, HeaderPair] | None = None
+    _parts: tuple[int, str, str, Header, Header] | None = None
 
-    def headers(self, remaining: int, reset_at: int) -> tuple[str, tuple[HeaderPair, ...]]:
+    def headers(self, remaining: int, reset_at: int) -> tuple[str, tuple[Header, ...]]:
         """The ``x-ratelimit-*`` headers of an answer: as journaled (``name: value`` lines)
         and as sent."""
         parts = self._parts

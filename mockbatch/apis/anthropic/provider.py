@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ...engine import Batch
 from ...errors import ApiError, MethodNotAllowed, NotFound, Problem
 from ...provider import Handler, Provider, TestProfile
+from ...specs import MISSING, Memo
 from .. import Call, Observation, Reply, frozen_reply, kept_reply
 from .auth import authenticate, sent_key
 from .batches import CANCEL_POLLS, DELETED, lifecycle, render
@@ -37,10 +38,8 @@ if TYPE_CHECKING:
 JSONL = "application/x-jsonl"
 ORGANIZATION = "00000000-0000-4000-8000-00006d6f636b"  # anthropic-organization-id, fixed
 _BATCH = re.compile(r"/v1/messages/batches/(?P<id>[^/]+)(?P<action>/results|/cancel)?$")
-HOSTS_KEPT = 256  # Host headers whose check is remembered
-_HOSTS: dict[str, str] = {}
-CHECKS_KEPT = 256  # passing key and version checks remembered
-_PASSED: dict[tuple[str | None, ...], tuple[AuthSettings, str]] = {}
+_HOSTS = Memo(size=256)  # Host header -> the host the mock's URLs show
+_PASSED = Memo(size=256)  # the headers a passing check read -> (its settings, the version)
 VERSION = "anthropic-version"
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
@@ -138,12 +137,11 @@ class AnthropicProvider(Provider):
         remembered by the headers it reads, while the auth settings stay the same)."""
         settings, headers = self.ctx.auth(), call.headers
         sent = (headers.get("x-api-key"), headers.get("authorization"), headers.get(VERSION))
-        kept = _PASSED.get(sent)
-        if kept is not None and kept[0] is settings:
+        kept: tuple[AuthSettings, str] = _PASSED.find(sent)
+        if kept is not MISSING and kept[0] is settings:
             return kept[1]
         version = authenticate(settings, headers)
-        if sent in _PASSED or len(_PASSED) < CHECKS_KEPT:  # a new mock's settings replace
-            _PASSED[sent] = (settings, version)
+        _PASSED.keep(sent, (settings, version))  # a new mock's settings replace the old
         return version
 
     def _found(self, call: Call) -> Batch:
@@ -257,9 +255,7 @@ def _archived_at(batch: Batch) -> datetime:
 def _base(call: Call) -> str:
     """The mock's own URL for this API, from the request's Host and the mount's prefix."""
     host = call.headers.get("host", "")
-    shown = _HOSTS.get(host)
-    if shown is None:  # checked once per Host: clients send the same one every time
-        shown = host if _HOST.fullmatch(host) else "127.0.0.1"
-        if len(_HOSTS) < HOSTS_KEPT:
-            _HOSTS[host] = shown
+    shown: str = _HOSTS.find(host)
+    if shown is MISSING:  # checked once per Host: clients send the same one every time
+        shown = _HOSTS.keep(host, host if _HOST.fullmatch(host) else "127.0.0.1")
     return f"http://{shown}{call.prefix}"

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ...auth import Verdict, judge
+from ...specs import MISSING, Memo
 from .. import NO_BODY, Call
 from .errors import CheckError, validation_error
 
@@ -14,8 +15,7 @@ if TYPE_CHECKING:
     from ...context import Context
 
 KEY = re.compile(r"Bearer vfy_[A-Za-z0-9_-]+")
-KEYS_KEPT = 256  # Authorization headers whose format check is remembered
-_FORMED: dict[str, bool] = {}
+_FORMED = Memo(size=256)  # Authorization header -> whether it has Check's key format
 
 
 def request_id(ctx: Context) -> str:
@@ -51,11 +51,9 @@ def _well_formed(auth: str | None) -> bool:
     same one every time)."""
     if not auth:
         return False
-    found = _FORMED.get(auth)
-    if found is None:
-        found = KEY.fullmatch(auth) is not None
-        if len(_FORMED) < KEYS_KEPT:
-            _FORMED[auth] = found
+    found: bool = _FORMED.find(auth)
+    if found is MISSING:
+        found = _FORMED.keep(auth, KEY.fullmatch(auth) is not None)
     return found
 
 
